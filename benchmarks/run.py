@@ -1,0 +1,10 @@
+"""Run every benchmark of the course: python benchmarks/run.py (figures are recorded in benchmarks/RESULTS.md)."""
+import pathlib
+import sys
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+
+import gmm_speed  # noqa: E402
+
+if __name__ == "__main__":
+    gmm_speed.main(sys.argv[1:])

@@ -1,0 +1,65 @@
+"""Input checks shared by the models: each failure says what is wrong and what to do."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def frozen(array) -> np.ndarray:
+    """A read-only float64 copy, so parameters cannot be changed behind the model's back."""
+    array = np.array(array, dtype=float)
+    array.setflags(write=False)
+    return array
+
+
+def finite(array: np.ndarray, name: str) -> np.ndarray:
+    """Raise if ``array`` holds NaN or infinity, naming the first bad entry."""
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        kind = "NaN" if np.isnan(array[where]) else "infinite"
+        raise ValueError(
+            f"{name} has {int(bad.sum())} NaN or infinite value(s), the first ({kind}) at index "
+            f"{where if len(where) > 1 else where[0]}: remove or impute them before fitting."
+        )
+    return array
+
+
+def data_matrix(X, name: str = "X") -> np.ndarray:
+    """X as an (N, D) float array of finite values; a 1-D array is N points in one dimension."""
+    try:
+        X = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be an array of numbers of shape (N, D): {error}") from None
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise ValueError(f"{name} must have shape (N, D) (or (N,) for 1-D data), got shape {X.shape}.")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"{name} is empty (shape {X.shape}): EM needs at least one point in at least one dimension.")
+    return finite(X, name)
+
+
+def shape(array: np.ndarray, expected: tuple, name: str, meaning: str) -> None:
+    """Raise unless ``array.shape == expected``; ``meaning`` spells the shape out, e.g. '(K, D)'."""
+    if array.shape != expected:
+        raise ValueError(f"{name} must have shape {meaning} = {expected}, got {array.shape}.")
+
+
+def probability_vector(p: np.ndarray, name: str, *, positive: bool = False, atol: float = 1e-8) -> None:
+    """Raise unless p >= 0 (or > 0) and sums to one within ``atol``."""
+    finite(p, name)
+    if positive and (p <= 0).any():
+        k = int(np.argmin(p))
+        raise ValueError(f"{name} must be positive, but {name}[{k}] = {p[k]:.6g}.")
+    if (p < 0).any():
+        k = int(np.argmin(p))
+        raise ValueError(f"{name} must be non-negative, but {name}[{k}] = {p[k]:.6g}.")
+    total = p.sum(axis=-1)
+    off = np.abs(total - 1) > atol
+    if np.any(off):
+        where = "" if np.ndim(total) == 0 else f" in row {int(np.argmax(off))}"
+        value = float(np.ravel(total)[np.argmax(np.ravel(off))])
+        raise ValueError(
+            f"{name} must sum to one, but sums to {value:.10g}{where}: divide by the sum "
+            "(and check the step that computed it)."
+        )

@@ -1,0 +1,138 @@
+"""Assertions for assignments and self-study: each failure says what went wrong and where to look.
+
+They raise ``AssertionError`` (what nbgrader counts as a failed test) with a message a student can act on,
+for example "the log-likelihood decreased at iteration 4, from -1234.5 to -1240.2 (by 5.7): are the
+covariances computed around the new means?".
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .em import ROUNDOFF
+
+__all__ = [
+    "assert_shape", "assert_finite", "assert_probabilities", "assert_monotone", "assert_converged",
+    "assert_close", "assert_params_close", "difference_table",
+]
+
+
+def _fail(message: str, hint: str | None = None):
+    raise AssertionError(message + (f" Hint: {hint}" if hint else ""))
+
+
+def assert_shape(array, expected: tuple, name: str = "the result", hint: str | None = None) -> None:
+    """``array`` is an array of shape ``expected``."""
+    got = np.shape(array)
+    if got != tuple(expected):
+        _fail(f"{name} should have shape {tuple(expected)}, but has shape {got}.", hint)
+
+
+def assert_finite(array, name: str = "the result", hint: str | None = None) -> None:
+    """No NaN or infinity in ``array``."""
+    array = np.asarray(array, dtype=float)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        _fail(f"{name} has {int(bad.sum())} NaN or infinite entries, the first at index {where} "
+              f"({array[where]}).", hint or "an underflow (a probability multiplied down to 0, then divided by) "
+              "or a log of 0 is the usual cause: work in log space.")
+
+
+def assert_probabilities(p, axis: int = -1, name: str = "the probabilities", atol: float = 1e-8,
+                         hint: str | None = None) -> None:
+    """Entries of ``p`` are in [0, 1] and sum to one along ``axis``."""
+    p = np.asarray(p, dtype=float)
+    assert_finite(p, name, hint)
+    if (p < -atol).any():
+        _fail(f"{name} has a negative entry ({p.min():.6g}).", hint)
+    totals = p.sum(axis=axis)
+    worst = np.unravel_index(np.argmax(np.abs(totals - 1)), np.shape(totals))
+    if abs(totals[worst] - 1) > atol:
+        where = f" at index {tuple(int(i) for i in worst)}" if np.ndim(totals) else ""
+        _fail(f"{name} should sum to 1 along axis {axis}, but sum to {totals[worst]:.10g}{where}.",
+              hint or "normalise by the sum along the right axis.")
+
+
+def assert_monotone(objective, name: str = "the log-likelihood", rtol: float = ROUNDOFF,
+                    hint: str | None = None) -> None:
+    """The sequence ``objective`` (entry t after t iterations) never decreases beyond round-off."""
+    values = np.asarray(objective, dtype=float)
+    assert_finite(values, name, hint)
+    if values.ndim != 1 or len(values) < 2:
+        _fail(f"{name} should be a sequence of at least two values (one per iteration), got shape {values.shape}.")
+    gains = np.diff(values)
+    bad = np.flatnonzero(gains < -rtol * np.abs(values[:-1]))
+    if bad.size:
+        t = int(bad[0]) + 1
+        _fail(f"{name} decreased at iteration {t}, from {values[t - 1]:.10g} to {values[t]:.10g} "
+              f"(by {-gains[t - 1]:.3g}). EM never decreases it, so a step is wrong.", hint)
+
+
+def assert_converged(objective, tol: float = 1e-8, name: str = "the log-likelihood",
+                     hint: str | None = None) -> None:
+    """The last gain of ``objective`` is below ``tol`` times its size: the fit has settled."""
+    values = np.asarray(objective, dtype=float)
+    assert_finite(values, name, hint)
+    if len(values) < 2:
+        _fail(f"{name} has only {len(values)} value(s): the loop should record one per iteration, "
+              "and run at least one.", hint)
+    gain = values[-1] - values[-2]
+    if abs(gain) > tol * abs(values[-1]):
+        _fail(f"the fit has not converged: {name} still changed by {gain:.3g} in the last of "
+              f"{len(values) - 1} iterations (the tolerance was {tol:g} relative).",
+              hint or "run more iterations, or check the stopping rule.")
+
+
+def assert_close(actual, expected, rtol: float = 1e-6, atol: float = 1e-10, name: str = "the result",
+                 hint: str | None = None) -> None:
+    """``actual`` equals ``expected`` elementwise within ``atol + rtol * |expected|``."""
+    expected = np.asarray(expected, dtype=float)
+    assert_shape(actual, expected.shape, name, hint)
+    actual = np.asarray(actual, dtype=float)
+    assert_finite(actual, name, hint)
+    error = np.abs(actual - expected)
+    if (error > atol + rtol * np.abs(expected)).any():
+        where = np.unravel_index(np.argmax(error - rtol * np.abs(expected)), expected.shape)
+        at = f" at index {tuple(int(i) for i in where)}" if expected.ndim else ""
+        _fail(f"{name} is off{at}: yours is {actual[where]:.10g}, the reference {expected[where]:.10g} "
+              f"(difference {error[where]:.3g}).", hint)
+
+
+def _fields(params) -> dict:
+    if hasattr(params, "_asdict"):
+        return dict(params._asdict())
+    if isinstance(params, dict):
+        return dict(params)
+    return {f"part {i}": value for i, value in enumerate(params)}
+
+
+def difference_table(actual, expected) -> str:
+    """A small table of the largest difference in each parameter, with the entry where it happens."""
+    rows = [f"{'parameter':<14}{'max |diff|':>12}  {'at':<12}{'yours':>14}{'reference':>14}"]
+    mine = _fields(actual)
+    for key, reference in _fields(expected).items():
+        reference = np.asarray(reference, dtype=float)
+        value = np.asarray(mine.get(key, np.nan), dtype=float)
+        if value.shape != reference.shape:
+            rows.append(f"{key:<14}{'shape':>12}  {str(value.shape):<12}{'':>14}{str(reference.shape):>14}")
+            continue
+        error = np.abs(value - reference)
+        where = np.unravel_index(np.nanargmax(error) if np.isfinite(error).any() else 0, reference.shape)
+        rows.append(f"{key:<14}{error[where]:>12.3g}  {str(tuple(int(i) for i in where)):<12}"
+                    f"{value[where]:>14.6g}{reference[where]:>14.6g}")
+    return "\n".join(rows)
+
+
+def assert_params_close(actual, expected, rtol: float = 1e-6, atol: float = 1e-8,
+                        hint: str | None = None) -> None:
+    """Every parameter of ``actual`` (a NamedTuple, dict or tuple) is close to ``expected``'s; on failure, the table."""
+    mine = _fields(actual)
+    for key, reference in _fields(expected).items():
+        reference = np.asarray(reference, dtype=float)
+        value = mine.get(key)
+        ok = (value is not None and np.shape(value) == reference.shape
+              and np.all(np.isfinite(np.asarray(value, dtype=float)))
+              and np.allclose(value, reference, rtol=rtol, atol=atol))
+        if not ok:
+            _fail(f"the parameters differ from the reference (first in '{key}'):\n"
+                  f"{difference_table(actual, expected)}\n", hint)

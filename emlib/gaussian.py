@@ -1,0 +1,151 @@
+"""The Gaussian as an exponential family, and the numerics shared by every Gaussian model.
+
+With y = x - c for a fixed centre c (the data mean: it keeps the one-pass
+moment formulas accurate for data far from the origin),
+
+    log N(x | mu, Sigma) = eta(mu, Sigma) . T(y),
+
+    T(y)   = (1, y, vech(y y^T))                                  shape (P,), P = 1 + D + D(D+1)/2
+    eta_0  = -D/2 log 2 pi - 1/2 log|Sigma| - 1/2 m^T Lambda m      with m = mu - c, Lambda = Sigma^-1
+    eta_y  = Lambda m
+    eta_yy = -1/2 Lambda_ii on the diagonal, -Lambda_ij above it (each pair i < j counted once).
+
+So the log-densities of all N points under all K components are one matrix
+product T (N, P) @ eta^T (P, K), and the expected sufficient statistics are
+another, R^T (K, N) @ T (N, P). That is the whole E step of a Gaussian
+mixture, two BLAS calls and a log-sum-exp.
+
+Round-off: eta . T computes -1/2 (y - m)^T Lambda (y - m) from terms of size
+about m^T Lambda m. When the centre is far from a component in that
+component's own metric (a tight cluster far from the data mean), the
+cancellation loses log10(m^T Lambda m) digits; ``far_from_centre`` flags such
+components and the models compute them the textbook way, about their own mean.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+#: m^T Lambda m above which a component is computed about its own mean (loses < 4 of 16 digits).
+CANCELLATION_LIMIT = 1e4
+
+LOG_2PI = np.log(2 * np.pi)
+
+
+class Features(NamedTuple):
+    """Data prepared for the natural-parameter E step.
+
+    X:      (N, D) the data.
+    centre: (D,) the point moments are taken about (the data mean).
+    T:      (N, P) sufficient statistics T(x - centre) = (1, y, vech(y y^T)) of every point.
+    """
+
+    X: np.ndarray
+    centre: np.ndarray
+    T: np.ndarray
+
+
+def vech_indices(D: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the upper triangle (i <= j), the order of vech."""
+    return np.triu_indices(D)
+
+
+def features(X: np.ndarray, centre: np.ndarray | None = None) -> Features:
+    """T(x - centre) = (1, y, vech(y y^T)) for every row of X (N, D) -> Features."""
+    centre = X.mean(axis=0) if centre is None else centre
+    N, D = X.shape
+    i, j = vech_indices(D)
+    T = np.empty((N, 1 + D + len(i)))
+    T[:, 0] = 1.0
+    Y = np.subtract(X, centre, out=T[:, 1 : D + 1])
+    np.multiply(Y[:, i], Y[:, j], out=T[:, D + 1 :])
+    return Features(X, centre, T)
+
+
+def vech_to_matrix(v: np.ndarray, D: int) -> np.ndarray:
+    """(..., D(D+1)/2) upper-triangle vectors -> (..., D, D) symmetric matrices."""
+    i, j = vech_indices(D)
+    S = np.empty(v.shape[:-1] + (D, D))
+    S[..., i, j] = v
+    S[..., j, i] = v
+    return S
+
+
+def cholesky(covariances: np.ndarray, name: str = "covariances") -> np.ndarray:
+    """Lower Cholesky factors (K, D, D) of covariances (K, D, D); ValueError naming a matrix that is not positive definite."""
+    try:
+        return np.linalg.cholesky(covariances)
+    except np.linalg.LinAlgError:
+        for k, S in enumerate(covariances):
+            try:
+                np.linalg.cholesky(S)
+            except np.linalg.LinAlgError:
+                smallest = np.linalg.eigvalsh(S)[0]
+                raise ValueError(
+                    f"{name}[{k}] is not positive definite (smallest eigenvalue {smallest:.3g}): "
+                    "a covariance must be symmetric with positive eigenvalues."
+                ) from None
+        raise
+
+
+def inverse_cholesky(L: np.ndarray) -> np.ndarray:
+    """U = L^-1 (K, D, D) for lower-triangular L, so Lambda = U^T U and |z|^2 = |U (x - mu)|^2 is the Mahalanobis form."""
+    D = L.shape[-1]
+    return np.linalg.solve(L, np.broadcast_to(np.eye(D), L.shape))
+
+
+def log_det_from_cholesky(L: np.ndarray) -> np.ndarray:
+    """log|Sigma| = 2 sum_i log L_ii, shape (K,)."""
+    return 2 * np.log(np.diagonal(L, axis1=-2, axis2=-1)).sum(axis=-1)
+
+
+def log_density(X: np.ndarray, mean: np.ndarray, U: np.ndarray, log_det: float) -> np.ndarray:
+    """The textbook log N(x | mean, Sigma) of each row of X (N, D), with U = L^-1: shape (N,).
+
+    log N = -1/2 (D log 2 pi + log|Sigma| + |U (x - mean)|^2)
+    """
+    Z = (X - mean) @ U.T
+    return -0.5 * (X.shape[1] * LOG_2PI + log_det + np.einsum("nd,nd->n", Z, Z))
+
+
+def natural_parameters(means: np.ndarray, U: np.ndarray, log_det: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """eta (K, P) of the components N(mu_k, Sigma_k) in the coordinates y = x - centre (see the module docstring)."""
+    K, D = means.shape
+    i, j = vech_indices(D)
+    m = means - centre
+    Um = np.einsum("kij,kj->ki", U, m)
+    Lam = np.einsum("kji,kjl->kil", U, U)
+    eta = np.empty((K, 1 + D + len(i)))
+    eta[:, 0] = -0.5 * (D * LOG_2PI + log_det + np.einsum("ki,ki->k", Um, Um))
+    eta[:, 1 : D + 1] = np.einsum("kji,kj->ki", U, Um)
+    eta[:, D + 1 :] = np.where(i == j, -0.5, -1.0) * Lam[:, i, j]
+    return eta
+
+
+def centre_distance(means: np.ndarray, U: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """m^T Lambda m = |U (mu_k - centre)|^2 for each component, shape (K,): the round-off amplifier of eta . T."""
+    Um = np.einsum("kij,kj->ki", U, means - centre)
+    return np.einsum("ki,ki->k", Um, Um)
+
+
+def log_normalise(log_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-sum-exp over the last axis, in place: (N, K) log joint -> (posterior (N, K), log normaliser (N,)).
+
+    log sum_k exp(a_k) = a_max + log sum_k exp(a_k - a_max): no term overflows and the largest is exp(0) = 1,
+    so the sum never underflows either. ``log_p`` is overwritten with the posterior probabilities.
+    """
+    top = log_p.max(axis=-1, keepdims=True)
+    if not np.all(np.isfinite(top)):
+        n = int(np.argmin(np.isfinite(top[..., 0])))
+        raise ValueError(
+            f"point {n} has zero density under every component (its largest log joint density is "
+            f"{top[n, 0]}): the parameters cannot explain the data."
+        )
+    np.subtract(log_p, top, out=log_p)
+    np.exp(log_p, out=log_p)
+    total = log_p.sum(axis=-1, keepdims=True)
+    np.divide(log_p, total, out=log_p)
+    log_norm = np.log(total[..., 0])
+    log_norm += top[..., 0]
+    return log_p, log_norm

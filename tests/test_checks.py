@@ -1,0 +1,61 @@
+"""The assertions assignments use: they pass on right answers and fail with messages a student can act on."""
+import numpy as np
+import pytest
+
+from emlib import checks, datasets, gmm
+
+
+def test_assert_monotone_names_the_iteration_values_and_hint():
+    checks.assert_monotone([-10.0, -5.0, -5.0, -4.0])
+    with pytest.raises(AssertionError, match=r"the log-likelihood decreased at iteration 4, from -1234.5 to -1240.2 "
+                                             r"\(by 5.7\)\. .* Hint: are the covariances computed around the new means\?"):
+        checks.assert_monotone([-2000.0, -1500.0, -1300.0, -1234.5, -1240.2],
+                               hint="are the covariances computed around the new means?")
+    with pytest.raises(AssertionError, match="NaN or infinite"):
+        checks.assert_monotone([-3.0, np.nan])
+    with pytest.raises(AssertionError, match="at least two values"):
+        checks.assert_monotone([-3.0])
+
+
+def test_assert_converged():
+    checks.assert_converged([-10.0, -9.0, -9.0 + 1e-12])
+    with pytest.raises(AssertionError, match=r"has not converged: .* changed by 1 in the last of 2 iterations"):
+        checks.assert_converged([-10.0, -9.0, -8.0])
+
+
+def test_assert_probabilities():
+    checks.assert_probabilities(np.full((4, 3), 1 / 3))
+    with pytest.raises(AssertionError, match=r"sum to 1 along axis 1, but sum to 1.5 at index \(2,\)"):
+        checks.assert_probabilities([[1, 0], [0.5, 0.5], [1, 0.5]], axis=1)
+    with pytest.raises(AssertionError, match="negative entry"):
+        checks.assert_probabilities([1.5, -0.5])
+
+
+def test_assert_shape_finite_and_close():
+    checks.assert_shape(np.zeros((3, 2)), (3, 2))
+    with pytest.raises(AssertionError, match=r"responsibilities should have shape \(272, 2\), but has shape \(2, 272\)"):
+        checks.assert_shape(np.zeros((2, 272)), (272, 2), "responsibilities")
+    with pytest.raises(AssertionError, match="work in log space"):
+        checks.assert_finite([1.0, np.nan])
+    checks.assert_close([1.0, 2.0], [1.0, 2.0 + 1e-9])
+    with pytest.raises(AssertionError, match=r"the mean is off at index \(1,\): yours is 2.5, the reference 2"):
+        checks.assert_close([1.0, 2.5], [1.0, 2.0], name="the mean")
+
+
+def test_assert_params_close_shows_a_table_of_differences():
+    X = datasets.old_faithful()
+    reference = gmm.fit(X, 2, rng=0).params
+    checks.assert_params_close(reference, reference)
+    wrong = reference._replace(means=reference.means + [[0.0, 0.0], [0.0, 3.0]])
+    with pytest.raises(AssertionError) as info:
+        checks.assert_params_close(wrong, reference)
+    message = str(info.value)
+    assert "first in 'means'" in message
+    table = checks.difference_table(wrong, reference).splitlines()
+    assert table[0].split()[:2] == ["parameter", "max"]
+    means_row = next(row for row in table if row.startswith("means"))
+    assert "(1, 1)" in means_row and float(means_row.split()[1]) == pytest.approx(3.0)
+    weights_row = next(row for row in table if row.startswith("weights"))
+    assert float(weights_row.split()[1]) == 0.0
+    with pytest.raises(AssertionError, match="first in 'weights'"):
+        checks.assert_params_close({"weights": [1.0]}, reference)
