@@ -12,7 +12,7 @@ from .em import ROUNDOFF
 
 __all__ = [
     "assert_shape", "assert_finite", "assert_probabilities", "assert_monotone", "assert_converged",
-    "assert_close", "assert_params_close", "difference_table",
+    "assert_close", "assert_params_close", "difference_table", "library_forbidden", "assert_stopping_rule",
 ]
 
 
@@ -136,3 +136,70 @@ def assert_params_close(actual, expected, rtol: float = 1e-6, atol: float = 1e-8
         if not ok:
             _fail(f"the parameters differ from the reference (first in '{key}'):\n"
                   f"{difference_table(actual, expected)}\n", hint)
+
+
+class library_forbidden:
+    """Context manager: while it is active, every function defined in the given emlib modules raises.
+
+    Assignments ask students to write steps that emlib already implements; a graded test runs the student's
+    code inside ``with library_forbidden(emlib.gmm):`` so that an answer that merely calls the library gets no
+    points for that part. The functions' code objects are swapped, so aliases made with ``from emlib.gmm
+    import e_step as mine`` are caught as well; everything is restored on exit.
+    """
+
+    def __init__(self, *modules):
+        self.functions = [f for m in modules for f in vars(m).values()
+                          if callable(f) and hasattr(f, "__code__") and not f.__code__.co_freevars
+                          and getattr(f, "__module__", None) == m.__name__]
+
+    def __enter__(self):
+        self.saved = [(f, f.__code__) for f in self.functions]
+        for f, original in self.saved:
+            f.__code__ = _forbidden_code(f"{f.__module__}.{f.__name__}")
+        return self
+
+    def __exit__(self, *exc_info):
+        for f, original in self.saved:
+            f.__code__ = original
+        return False
+
+
+def _forbidden(*args, **kwargs):
+    import sys
+
+    name = sys._getframe().f_code.co_name
+    raise AssertionError(f"this answer calls {name}, the library's own implementation of what you were asked to "
+                         "write. Write the step yourself (numpy and scipy are fine).")
+
+
+def _forbidden_code(name: str):
+    """The code of ``_forbidden`` under the name of the function it replaces, so the message can name it."""
+    code = _forbidden.__code__.replace(co_name=name)
+    return code.replace(co_qualname=name) if hasattr(code, "co_qualname") else code
+
+
+def assert_stopping_rule(objective, tol: float, max_iter: int, name: str = "the log-likelihood",
+                         hint: str | None = None) -> None:
+    """A loop with the rule "stop when the gain is below tol, or after max_iter iterations" obeyed it.
+
+    ``objective`` has one entry per iteration plus the start. It must have stopped at the first iteration whose
+    gain was below ``tol`` (not later: the loop never stops; not earlier: it stops too soon).
+    """
+    values = np.asarray(objective, dtype=float)
+    assert_finite(values, name, hint)
+    n_iter = len(values) - 1
+    if n_iter < 1:
+        _fail(f"{name} has {len(values)} value(s): record the value at the start and after every iteration.", hint)
+    gains = np.diff(values)
+    small = np.flatnonzero(gains < tol)
+    if small.size == 0:
+        if n_iter >= max_iter:
+            return
+        _fail(f"your loop stopped after {n_iter} iteration(s), while {name} still rose by {gains[-1]:.3g} in the "
+              f"last one (more than tol = {tol:g}).",
+              hint or "stop only when the gain is below tol (or after max_iter iterations).")
+    first = int(small[0]) + 1
+    if first < n_iter:
+        more = f"all {max_iter} iterations" if n_iter >= max_iter else f"{n_iter} iterations"
+        _fail(f"your loop never stopped at the rule: the gain of {name} fell below tol = {tol:g} at iteration "
+              f"{first}, but the loop ran {more}.", hint or "check the stopping rule inside the loop.")

@@ -59,3 +59,26 @@ def test_assert_params_close_shows_a_table_of_differences():
     assert float(weights_row.split()[1]) == 0.0
     with pytest.raises(AssertionError, match="first in 'weights'"):
         checks.assert_params_close({"weights": [1.0]}, reference)
+
+
+def test_assert_stopping_rule():
+    checks.assert_stopping_rule([-10.0, -5.0, -4.99, -4.99], tol=1e-3, max_iter=100)  # stopped at the first small gain
+    checks.assert_stopping_rule([-10.0, -5.0, -4.0], tol=1e-3, max_iter=2)  # ran out of iterations: allowed
+    with pytest.raises(AssertionError, match=r"stopped after 1 iteration\(s\), while the log-likelihood still rose by 5"):
+        checks.assert_stopping_rule([-10.0, -5.0], tol=1e-3, max_iter=100)
+    with pytest.raises(AssertionError, match=r"fell below tol = 0.001 at iteration 3, but the loop ran all 5 iterations"):
+        checks.assert_stopping_rule([-10.0, -5.0, -4.99, -4.99, -4.99, -4.99], tol=1e-3, max_iter=5)
+
+
+def test_library_forbidden_catches_aliases_and_restores():
+    from emlib import linkage
+    from emlib.linkage import mle as my_alias
+
+    reference = linkage.mle(datasets.genetic_linkage())
+    with checks.library_forbidden(linkage):
+        with pytest.raises(AssertionError, match=r"calls emlib.linkage.mle, the library's own implementation"):
+            my_alias(datasets.genetic_linkage())
+        with pytest.raises(AssertionError, match=r"emlib.linkage.fit"):
+            linkage.fit(datasets.genetic_linkage())
+        assert datasets.genetic_linkage().sum() == 197  # other modules are untouched
+    assert my_alias(datasets.genetic_linkage()) == reference  # restored

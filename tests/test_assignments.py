@@ -1,0 +1,193 @@
+"""The assignment contract (DESIGN.md), proven with real nbgrader on every run of the suite.
+
+For each assignment one temporary course is set up, the release generated, and every kind of submission
+(solution, untouched release, mutants, alternative answers, library callers, broken ones) autograded in one
+nbgrader run; the tests below read the gradebook and the feedback.
+"""
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import re
+
+import pytest
+
+from assignment_cases import CASES
+from grading import (HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, Course, Graded, marked_lines, nbgrader_meta, read,
+                     solution_answers, strip_ansi, submission, unmarked_lines)
+
+pytestmark = pytest.mark.nbgrader
+
+ASSIGNMENTS = sorted(CASES)
+CELL_TIMEOUT = 15  # seconds; every cell of a correct answer runs in well under one
+
+
+@dataclasses.dataclass
+class Batch:
+    course: Course
+    release: pathlib.Path
+    graded: dict[str, Graded]
+    seconds: float
+    log: str
+
+
+def build_submissions(assignment: str) -> dict[str, object]:
+    cases = CASES[assignment]
+    solution = solution_answers(assignment)
+    mutant = {m.name: m for m in cases.mutants}
+    broken_mutant, broken_test = cases.broken_test
+    subs = {
+        "solution": submission(assignment, solution),
+        "release": submission(assignment),
+        "library": submission(assignment, {**solution, **cases.library}),
+        "edited-test": submission(assignment, mutant[broken_mutant].answers(assignment), tests={broken_test: "pass"}),
+        "deleted-test": submission(assignment, mutant[broken_mutant].answers(assignment), tests={broken_test: None}),
+        "forever": submission(assignment, {**solution, cases.forever[0]: cases.forever[1]}),
+        "kill": submission(assignment, {**solution, cases.kill[0]: cases.kill[1]}),
+    }
+    subs.update({f"mutant-{i}": submission(assignment, m.answers(assignment)) for i, m in enumerate(cases.mutants)})
+    subs.update({f"alternative-{i}": submission(assignment, {**solution, **answers})
+                 for i, answers in enumerate(cases.alternatives.values())})
+    return subs
+
+
+@pytest.fixture(scope="session")
+def batches(tmp_path_factory):
+    cache = {}
+
+    def get(assignment: str) -> Batch:
+        if assignment not in cache:
+            course = Course(tmp_path_factory.mktemp(assignment), [assignment])
+            release = course.generate(assignment)
+            subs = build_submissions(assignment)
+            for student, notebook in subs.items():
+                course.submit(assignment, student, notebook)
+            result, seconds = course.autograde(assignment, cell_timeout=CELL_TIMEOUT)
+            graded = {student: course.graded(assignment, student) for student in subs}
+            cache[assignment] = Batch(course, release, graded, seconds, result.stdout + result.stderr)
+            print(f"\n{assignment}: autograded {len(subs)} submissions in {seconds:.1f} s "
+                  f"({seconds / len(subs):.1f} s each, including one {CELL_TIMEOUT} s timeout)")
+        return cache[assignment]
+
+    return get
+
+
+def test_every_assignment_has_cases():
+    assert sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()) == ASSIGNMENTS
+
+
+# 1. the committed release is what nbgrader builds -----------------------------------------------------------
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_committed_release_equals_a_fresh_generate(assignment, batches):
+    fresh = batches(assignment).release.read_bytes()
+    committed = (ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_bytes()
+    assert fresh == committed, (f"exercises/{assignment} is stale: run `nbgrader generate_assignment {assignment} "
+                                "--force` in the repository root and commit the result")
+
+
+# 2. and 3. full marks for the solution, zero for the untouched release -----------------------------------------
+
+def stated_points(assignment: str) -> float:
+    return sum(nbgrader_meta(c).get("points", 0) for c in read(ROOT / "solutions" / assignment / f"{assignment}.ipynb").cells
+               if nbgrader_meta(c).get("grade"))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_gets_full_marks(assignment, batches):
+    graded = batches(assignment).graded["solution"]
+    assert graded.max_total == stated_points(assignment) > 0
+    assert graded.scores == graded.max_scores, graded.feedback
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_gets_zero_and_every_test_calls_student_code(assignment, batches):
+    graded = batches(assignment).graded["release"]
+    assert graded.total == 0
+    for test, feedback in ((t, graded.feedback.get(t, "")) for t in graded.scores):
+        assert "NotImplementedError" in feedback, f"{test} did not call the student's code: {feedback!r}"
+
+
+# 4. every mutant loses the points of the test meant to catch it, and is told why ---------------------------------
+
+MUTANTS = [(a, i, m) for a in ASSIGNMENTS for i, m in enumerate(CASES[a].mutants)]
+
+
+@pytest.mark.parametrize("assignment, index, mutant", MUTANTS, ids=[f"{a}: {m.name}" for a, _, m in MUTANTS])
+def test_mutant_loses_the_points_of_its_test_with_a_message_naming_the_mistake(assignment, index, mutant, batches):
+    graded = batches(assignment).graded[f"mutant-{index}"]
+    assert graded.scores[mutant.catches] == 0, f"{mutant.catches} did not catch it"
+    feedback = strip_ansi(graded.feedback.get(mutant.catches, ""))
+    assert re.search(mutant.message, feedback, re.S), feedback
+
+
+# 5. correct answers written differently get full marks ------------------------------------------------------------
+
+ALTERNATIVES = [(a, i, name) for a in ASSIGNMENTS for i, name in enumerate(CASES[a].alternatives)]
+
+
+@pytest.mark.parametrize("assignment, index, name", ALTERNATIVES, ids=[f"{a}: {n}" for a, _, n in ALTERNATIVES])
+def test_a_differently_written_correct_answer_gets_full_marks(assignment, index, name, batches):
+    graded = batches(assignment).graded[f"alternative-{index}"]
+    assert graded.scores == graded.max_scores, graded.feedback
+
+
+# 6. nothing of the solution or the hidden tests reaches the students ----------------------------------------------
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_solution_line_and_no_hidden_test_in_the_release(assignment):
+    source = read(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    marked = {line.strip() for cell in source.cells for markers in (SOLUTION_MARKERS, HIDDEN_MARKERS)
+              for line in marked_lines(cell.source, markers)}
+    public = {line.strip() for cell in source.cells for line in unmarked_lines(cell.source)}
+    secret = marked - public - {""}  # a line is secret unless the students see it elsewhere anyway
+    assert secret, "the source notebook has no solution or hidden-test blocks"
+    released = (ROOT / "exercises" / assignment).rglob("*")
+    for path in (p for p in released if p.is_file()):
+        text = path.read_text()
+        release_lines = {line.strip() for cell in read(path).cells for line in cell.source.splitlines()} \
+            if path.suffix == ".ipynb" else set(text.splitlines())
+        leaked = secret & release_lines
+        assert not leaked, f"{path.name} reveals {sorted(leaked)[:5]}"
+        assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+
+
+# 7. broken submissions are graded, quickly, with nothing for what they broke --------------------------------------
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("how", ["edited-test", "deleted-test"])
+def test_a_wrong_answer_with_its_test_cell_emptied_or_deleted_still_loses_the_points(assignment, how, batches):
+    mutant_name, test = CASES[assignment].broken_test
+    graded = batches(assignment).graded[how]
+    assert graded.scores[test] == 0
+    assert graded.max_total == stated_points(assignment)  # the test's points are still counted against it
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_endless_loop_is_interrupted_and_only_its_part_scores_zero(assignment, batches):
+    part = CASES[assignment].forever[0]
+    graded = batches(assignment).graded["forever"]
+    timed_out = [t for t, text in graded.feedback.items() if "CellTimeoutError" in text or "KeyboardInterrupt" in text]
+    assert timed_out, graded.feedback
+    assert all(graded.scores[t] == 0 for t in timed_out)
+    assert graded.total == graded.max_total - sum(graded.max_scores[t] for t in timed_out) > 0, graded.scores
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_submission_that_kills_its_kernel_gets_zero_and_the_batch_goes_on(assignment, batches):
+    batch = batches(assignment)
+    killed = batch.graded["kill"]
+    assert not killed.autograded and killed.total == 0
+    assert "Kernel died" in batch.log
+    assert batch.graded["solution"].total == batch.graded["solution"].max_total  # graded in the same run
+
+
+# 8. calling emlib's own implementation earns nothing for that part ------------------------------------------------
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_answers_that_call_the_library_get_no_points_for_those_parts(assignment, batches):
+    graded = batches(assignment).graded["library"]
+    tested_by = {cell: f"test_{cell}" for cell in CASES[assignment].library}
+    for cell, test in tested_by.items():
+        assert graded.scores[test] == 0, f"{cell}: calling emlib earned points"
+        assert "the library's own implementation" in graded.feedback[test]
