@@ -95,3 +95,87 @@ A01 = Cases(
 )
 
 CASES = {"a01": A01}
+
+
+A02 = Cases(
+    mutants=[
+        Mutant("probabilities multiplied without log-sum-exp: far points underflow", "e_step",
+               "    log_norm = logsumexp(log_joint, axis=1)\n    resp = np.exp(log_joint - log_norm[:, None])",
+               "    joint = np.exp(log_joint)\n    resp = joint / joint.sum(axis=1, keepdims=True)\n"
+               "    log_norm = np.log(joint.sum(axis=1))",
+               catches="test_e_step", message=r"resp for a point far from every component has \d+ NaN.*log-sum-exp"),
+        Mutant("responsibilities normalised over the points instead of the components", "e_step",
+               "resp = np.exp(log_joint - log_norm[:, None])", "resp = np.exp(log_joint) / np.exp(log_joint).sum(axis=0)",
+               catches="test_e_step", message=r"each row of resp should sum to 1 along axis 1.*normalise over the components"),
+        Mutant("weights not normalised: N_k instead of N_k / N", "update_weights",
+               "return resp.sum(axis=0) / len(resp)", "return resp.sum(axis=0)",
+               catches="test_update_weights", message=r"the weights should sum to 1.*w_k = N_k / N"),
+        Mutant("means not divided by N_k", "update_means",
+               "return (resp.T @ X) / resp.sum(axis=0)[:, None]", "return resp.T @ X / len(X)",
+               catches="test_update_means", message=r"the means is off.*mu_k = sum_n r_nk x_n / N_k"),
+        Mutant("covariances about the old means", "fit_gmm",
+               "        means = update_means(X, resp)\n        covariances = update_covariances(X, resp, means)",
+               "        covariances = update_covariances(X, resp, means)\n        means = update_means(X, resp)",
+               catches="test_fit_gmm",
+               message=r"your log-likelihoods over the first iterations is off.*are the covariances computed around the new means\?"),
+        Mutant("a loop that stops after one step", "fit_gmm",
+               "log_likelihoods[-2] < tol", "log_likelihoods[-2] > tol",
+               catches="test_fit_gmm", message=r"your loop stopped after 1 iteration\(s\)"),
+        Mutant("a loop that never stops early", "fit_gmm",
+               "        if log_likelihoods[-1] - log_likelihoods[-2] < tol:\n            break\n", "",
+               catches="test_fit_gmm", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+    ],
+    alternatives={
+        "Cholesky and a hand-written log-sum-exp, loops over components, a while loop": {
+            "e_step": (
+                "def e_step(X, weights, means, covariances):\n"
+                "    N, D = X.shape\n"
+                "    a = np.empty((N, len(weights)))\n"
+                "    for k, (w, m, S) in enumerate(zip(weights, means, covariances)):\n"
+                "        L = np.linalg.cholesky(S)\n"
+                "        z = np.linalg.solve(L, (X - m).T)\n"
+                "        a[:, k] = np.log(w) - 0.5 * (D * np.log(2 * np.pi) + 2 * np.log(np.diag(L)).sum() + (z ** 2).sum(axis=0))\n"
+                "    top = a.max(axis=1, keepdims=True)\n"
+                "    s = np.exp(a - top).sum(axis=1, keepdims=True)\n"
+                "    return np.exp(a - top) / s, float((top + np.log(s)).sum())"),
+            "update_weights": "def update_weights(resp):\n    N_k = np.einsum('nk->k', resp)\n    return N_k / N_k.sum()",
+            "update_means": (
+                "def update_means(X, resp):\n"
+                "    return np.array([np.average(X, axis=0, weights=resp[:, k]) for k in range(resp.shape[1])])"),
+            "update_covariances": (
+                "def update_covariances(X, resp, means):\n"
+                "    d = X[:, None, :] - means[None, :, :]\n"
+                "    return np.einsum('nk,nki,nkj->kij', resp, d, d) / resp.sum(axis=0)[:, None, None]"),
+            "fit_gmm": (
+                "def fit_gmm(X, weights, means, covariances, tol=1e-6, max_iter=500):\n"
+                "    resp, ll = e_step(X, weights, means, covariances)\n"
+                "    history, t = [ll], 0\n"
+                "    while t < max_iter:\n"
+                "        t += 1\n"
+                "        weights, means = update_weights(resp), update_means(X, resp)\n"
+                "        covariances = update_covariances(X, resp, means)\n"
+                "        resp, ll = e_step(X, weights, means, covariances)\n"
+                "        gain = ll - history[-1]\n"
+                "        history.append(ll)\n"
+                "        if gain < tol:\n"
+                "            break\n"
+                "    return weights, means, covariances, history"),
+        },
+    },
+    library={
+        "e_step": "from emlib import gmm as G\n\ndef e_step(X, weights, means, covariances):\n"
+                  "    p = G.GMMParams(weights, means, covariances)\n"
+                  "    return G.responsibilities(X, p), G.log_likelihood(X, p)",
+        "update_weights": "def update_weights(resp):\n    from emlib.gaussian import log_normalise\n"
+                          "    return np.exp(log_normalise(np.log(resp.sum(axis=0))[None, :].copy())[0][0])",
+        "fit_gmm": "from emlib import gmm as G\n\ndef fit_gmm(X, weights, means, covariances, tol=1e-6, max_iter=500):\n"
+                   "    r = G.fit(X, G.GMMParams(weights, means, covariances), tol=0, max_iter=max_iter)\n"
+                   "    return (*r.params, r.objective)",
+    },
+    broken_test=("weights not normalised: N_k instead of N_k / N", "test_update_weights"),
+    forever=("fit_gmm", "def fit_gmm(X, weights, means, covariances, tol=1e-6, max_iter=500):\n"
+                        "    lls = []\n    while True:\n        resp, ll = e_step(X, weights, means, covariances)"),
+    kill=("update_weights", "import os\nos._exit(1)"),
+)
+
+CASES["a02"] = A02

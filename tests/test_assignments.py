@@ -118,6 +118,7 @@ def test_mutant_loses_the_points_of_its_test_with_a_message_naming_the_mistake(a
     graded = batches(assignment).graded[f"mutant-{index}"]
     assert graded.scores[mutant.catches] == 0, f"{mutant.catches} did not catch it"
     feedback = strip_ansi(graded.feedback.get(mutant.catches, ""))
+    print(f"\n{assignment} / {mutant.name}: {graded.total:g} of {graded.max_total:g} points; {mutant.catches} says:\n  {feedback}")
     assert re.search(mutant.message, feedback, re.S), feedback
 
 
