@@ -20,6 +20,7 @@ online EM are built on.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -54,7 +55,7 @@ class ObjectiveDecreasedError(RuntimeError):
 class Stats:
     """Base of additive sufficient statistics.
 
-    Subclasses are frozen dataclasses whose fields are arrays (or floats).
+    Subclasses are frozen dataclasses whose fields are arrays, floats, or other ``Stats``.
     Fields listed in ``_fixed`` are labels, not sums (for example the centre
     about which moments are taken): they must agree between operands, and
     ``_align`` may bring ``other`` to ``self``'s labels first.
@@ -76,10 +77,10 @@ class Stats:
         return type(self)(**values)
 
     def __add__(self, other):
-        return self._combine(other, np.add)
+        return self._combine(other, operator.add)
 
     def __sub__(self, other):
-        return self._combine(other, np.subtract)
+        return self._combine(other, operator.sub)
 
     def __mul__(self, factor):
         if not np.isscalar(factor):

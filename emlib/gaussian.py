@@ -123,6 +123,17 @@ def natural_parameters(means: np.ndarray, U: np.ndarray, log_det: np.ndarray, ce
     return eta
 
 
+def log_densities(F: Features, means: np.ndarray, U: np.ndarray, log_dets: np.ndarray) -> np.ndarray:
+    """log N(x_n | mu_k, Sigma_k) for every point and component, shape (N, K): T @ eta^T, one matrix product.
+
+    Components far from the centre in their own metric (see CANCELLATION_LIMIT) are computed the textbook way.
+    """
+    log_dens = F.T @ natural_parameters(means, U, log_dets, F.centre).T
+    for k in np.flatnonzero(centre_distance(means, U, F.centre) > CANCELLATION_LIMIT):
+        log_dens[:, k] = log_density(F.X, means[k], U[k], log_dets[k])
+    return log_dens
+
+
 def centre_distance(means: np.ndarray, U: np.ndarray, centre: np.ndarray) -> np.ndarray:
     """m^T Lambda m = |U (mu_k - centre)|^2 for each component, shape (K,): the round-off amplifier of eta . T."""
     Um = np.einsum("kij,kj->ki", U, means - centre)

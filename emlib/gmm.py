@@ -27,8 +27,8 @@ from ._validation import data_matrix, finite, frozen, probability_vector, shape
 from .em import EMResult, Stats, run_em
 
 __all__ = [
-    "GMMParams", "GMMStats", "e_step", "m_step", "fit", "log_likelihood", "responsibilities",
-    "component_log_densities", "sample", "initial_params",
+    "GMMParams", "GMMStats", "e_step", "m_step", "fit", "log_likelihood", "responsibilities", "component_log_densities",
+    "sample", "initial_params", "gaussian_statistics", "gaussian_m_step",
 ]
 
 #: A component with less total responsibility than this (in data points) has died.
@@ -141,18 +141,12 @@ def component_log_densities(X, params: GMMParams) -> np.ndarray:
 
 def _log_joint(F: gaussian.Features, params: GMMParams) -> np.ndarray:
     """log w_k + log N(x_n | mu_k, Sigma_k), shape (N, K): one matrix product in natural parameters."""
-    U, log_dets, means = params.inverse_cholesky, params.log_dets, params.means
-    eta = gaussian.natural_parameters(means, U, log_dets, F.centre)
-    log_w = np.log(params.weights)
-    eta[:, 0] += log_w
-    log_joint = F.T @ eta.T
-    far = gaussian.centre_distance(means, U, F.centre) > gaussian.CANCELLATION_LIMIT
-    for k in np.flatnonzero(far):
-        log_joint[:, k] = log_w[k] + gaussian.log_density(F.X, means[k], U[k], log_dets[k])
+    log_joint = gaussian.log_densities(F, params.means, params.inverse_cholesky, params.log_dets)
+    log_joint += np.log(params.weights)
     return log_joint
 
 
-def _statistics(F: gaussian.Features, resp: np.ndarray) -> GMMStats:
+def gaussian_statistics(F: gaussian.Features, resp: np.ndarray) -> GMMStats:
     """N_k, s_k, S_k from the responsibilities (N, K): S = R^T T, one matrix product.
 
     A component whose covariance the one-pass formula S_k/N_k - d d^T would get wrong (a tight cluster far from
@@ -201,7 +195,7 @@ def e_step(data, params: GMMParams) -> tuple[GMMStats, float]:
     F = _prepared(data)
     _check_compatible(F.X, params)
     resp, log_norm = gaussian.log_normalise(_log_joint(F, params))
-    return _statistics(F, resp), float(log_norm.sum())
+    return gaussian_statistics(F, resp), float(log_norm.sum())
 
 
 def responsibilities(X, params: GMMParams) -> np.ndarray:
@@ -222,28 +216,38 @@ def log_likelihood(X, params: GMMParams) -> float:
 
 def m_step(stats: GMMStats, *, reg_covar: float = 0.0) -> GMMParams:
     """The maximizer of Q: w_k = N_k / N, mu_k = c_k + s_k/N_k, Sigma_k = S_k/N_k - d_k d_k^T + reg_covar I."""
-    counts, K, D = stats.counts, *stats.sums.shape
+    means, covariances = gaussian_m_step(stats, reg_covar=reg_covar)
+    return GMMParams(stats.counts / stats.counts.sum(), means, covariances)
+
+
+def gaussian_m_step(stats: GMMStats, *, reg_covar: float = 0.0, what: str = "component") -> tuple[np.ndarray, np.ndarray]:
+    """Means and covariances from Gaussian statistics: mu_k = c_k + d_k, Sigma_k = S_k/N_k - d_k d_k^T (+ reg_covar I),
+    with d_k = s_k / N_k. Shared by every model with Gaussian components (mixtures, HMM emissions).
+
+    ValueError if a ``what`` (component, state) has lost all its responsibility or collapsed onto a few points.
+    """
+    counts, D = stats.counts, stats.sums.shape[1]
     for k in np.flatnonzero(~(counts >= EMPTY_COUNT)):
         raise ValueError(
-            f"component {k} has lost all its responsibility (N_{k} = {counts[k]:.3g} points): its mean and "
-            "covariance are undefined. Start from other initial means, or use fewer components."
+            f"{what} {k} has lost all its responsibility (N_{k} = {counts[k]:.3g} points): its mean and "
+            f"covariance are undefined. Start from other initial means, or use fewer {what}s."
         )
     d = stats.sums / counts[:, None]
     means = stats.centres + d
     covariances = stats.scatters / counts[:, None, None] - d[:, :, None] * d[:, None, :]
     covariances = 0.5 * (covariances + covariances.swapaxes(1, 2))
     covariances[:, np.arange(D), np.arange(D)] += reg_covar
-    _check_not_collapsed(covariances, counts)
-    return GMMParams(counts / counts.sum(), means, covariances)
+    _check_not_collapsed(covariances, counts, what)
+    return means, covariances
 
 
-def _check_not_collapsed(covariances: np.ndarray, counts: np.ndarray) -> None:
+def _check_not_collapsed(covariances: np.ndarray, counts: np.ndarray, what: str = "component") -> None:
     eigenvalues = np.linalg.eigvalsh(covariances)
     smallest, widest = eigenvalues[:, 0], eigenvalues[:, -1].max()
     for k in np.flatnonzero(~(smallest > SINGULAR_RATIO * widest)):
         raise ValueError(
-            f"component {k} has collapsed: its covariance is singular (smallest eigenvalue {smallest[k]:.3g}, "
-            f"against {widest:.3g} for the widest component), with about {counts[k]:.3g} data points' worth of "
+            f"{what} {k} has collapsed: its covariance is singular (smallest eigenvalue {smallest[k]:.3g}, "
+            f"against {widest:.3g} for the widest {what}), with about {counts[k]:.3g} data points' worth of "
             "responsibility. The likelihood is unbounded there: set reg_covar (for example 1e-6 times the data "
             "variance), use a prior (MAP-EM), or start from other initial means."
         )
@@ -257,7 +261,9 @@ def fit(X, init, *, max_iter: int = 500, tol: float = 1e-8, reg_covar: float = 0
     X:    (N, D) data (or (N,) for one dimension).
     init: a GMMParams (or a (weights, means, covariances) triple), or an int K for ``initial_params(X, K, rng)``.
     Stops when the gain of the log-likelihood is below tol * |log-likelihood| or after max_iter iterations.
-    reg_covar is added to the diagonal of every covariance in the M step, as in scikit-learn.
+    reg_covar is added to the diagonal of every covariance in the M step, as in scikit-learn. That M step no
+    longer maximizes Q, so the log-likelihood may then go down (a little, near a collapse): the driver's
+    monotonicity guard is only on when reg_covar = 0. (MAP-EM, with a prior, keeps a monotone objective.)
     Returns EMResult(params, objective = log-likelihoods after 0, 1, ... iterations, converged, n_iter).
     """
     X = data_matrix(X)
@@ -268,8 +274,10 @@ def fit(X, init, *, max_iter: int = 500, tol: float = 1e-8, reg_covar: float = 0
     else:
         params = init if isinstance(init, GMMParams) else GMMParams(*init)
     _check_compatible(X, params)
+    _check_n_components(params.n_components, X.shape[0])
     F = gaussian.features(X)
-    return run_em(partial(e_step, F), partial(m_step, reg_covar=reg_covar), params, max_iter=max_iter, tol=tol)
+    return run_em(partial(e_step, F), partial(m_step, reg_covar=reg_covar), params, max_iter=max_iter, tol=tol,
+                  check_monotone=reg_covar == 0)
 
 
 def initial_params(X, K: int, *, rng=None, reg_covar: float = 0.0) -> GMMParams:
@@ -321,4 +329,3 @@ def _check_compatible(X: np.ndarray, params: GMMParams) -> None:
         raise TypeError(f"params must be a GMMParams(weights, means, covariances), got {type(params).__name__}.")
     if X.shape[1] != params.dim:
         raise ValueError(f"X has D = {X.shape[1]} columns but the parameters are for D = {params.dim} dimensions.")
-    _check_n_components(params.n_components, X.shape[0])

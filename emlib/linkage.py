@@ -32,7 +32,7 @@ from .em import EMResult, Stats, run_em
 
 __all__ = [
     "LinkageStats", "validate_counts", "validate_theta", "cell_probabilities", "log_likelihood",
-    "e_step", "m_step", "fit", "mle", "observed_information", "complete_information",
+    "e_step", "m_step", "fit", "mle", "score", "lower_bound", "observed_information", "complete_information",
     "missing_information_fraction",
 ]
 
@@ -148,6 +148,34 @@ def mle(counts) -> float:
     b = y1 - 2 * y2 - 2 * y3 - y4
     root = np.sqrt(b**2 + 8 * n * y4)
     return float((b + root) / (2 * n) if b >= 0 else 4 * y4 / (root - b))
+
+
+def score(counts, theta) -> float:
+    """The score d/dt log L(t) = y1 / (2 + t) - (y2 + y3) / (1 - t) + y4 / t; zero at the MLE theta*."""
+    y1, y2, y3, y4 = validate_counts(counts)
+    t = validate_theta(theta)
+    return float(y1 / (2 + t) - (y2 + y3) / (1 - t) + y4 / t)
+
+
+def lower_bound(counts, theta_t, theta):
+    """EM's minorizer B(theta | theta_t) = log p(y | theta_t) + Q(theta | theta_t) - Q(theta_t | theta_t).
+
+    With (a, b) the E step's statistics at theta_t (a = E[x2 | y, theta_t] + y4, b = y2 + y3),
+
+        B(theta | theta_t) = log p(y | theta_t) + a log(theta / theta_t) + b log((1 - theta) / (1 - theta_t)).
+
+    B <= log p(y | theta) for every theta in (0, 1), with equality at theta = theta_t: the gap is
+    KL(p(x2 | y, theta_t) || p(x2 | y, theta)) >= 0. The M step's theta_{t+1} maximizes B.
+    theta: a number or an array of numbers in (0, 1); returns a float or an array of the same shape.
+    """
+    stats, log_likelihood_t = e_step(counts, theta_t)
+    t = validate_theta(theta_t)
+    theta = np.asarray(theta, dtype=float)
+    if not np.all((theta > 0) & (theta < 1)):
+        raise ValueError(f"theta must lie strictly between 0 and 1, got values from {theta.min():g} to {theta.max():g}.")
+    a, b = stats.theta_count, stats.one_minus_theta_count
+    bound = log_likelihood_t + a * np.log(theta / t) + b * (np.log1p(-theta) - np.log1p(-t))
+    return float(bound) if bound.ndim == 0 else bound
 
 
 def observed_information(counts, theta) -> float:

@@ -49,7 +49,7 @@ def plot_mixture(ax, X, params=None, *, labels=None, colors=None, n_std: float =
 def plot_objective(ax, objective, *, label=None, ylabel: str = "log-likelihood", **style):
     """The objective against the iteration (entry t after t iterations), with markers: EM's curve never goes down."""
     objective = np.asarray(objective)
-    ax.plot(np.arange(len(objective)), objective, marker="o", ms=3, label=label, **style)
+    ax.plot(np.arange(len(objective)), objective, label=label, **{"marker": "o", "ms": 3, **style})
     ax.set_xlabel("iteration t")
     ax.set_ylabel(ylabel)
     return ax

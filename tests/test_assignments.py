@@ -153,6 +153,22 @@ def test_no_solution_line_and_no_hidden_test_in_the_release(assignment):
         assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_shows_the_failure_but_not_the_hidden_tests(assignment, batches):
+    course, mutant = batches(assignment).course, CASES[assignment].mutants[0]
+    result = course.nbgrader("generate_feedback", assignment, "--student", "mutant-0", "--force")
+    assert result.returncode == 0, result.stdout + result.stderr
+    html = (course.root / "feedback" / "mutant-0" / assignment / f"{assignment}.html").read_text()
+    source = read(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    public = {line.strip() for cell in source.cells for line in unmarked_lines(cell.source)}
+    hidden = {line.strip() for cell in source.cells for line in marked_lines(cell.source, HIDDEN_MARKERS)} - public - {""}
+    import html as html_lib
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+    shown = [line for line in hidden if line in text]
+    assert not shown, f"the feedback reveals hidden tests: {shown[:3]}"
+    assert "AssertionError" in text and mutant.catches in html
+
+
 # 7. broken submissions are graded, quickly, with nothing for what they broke --------------------------------------
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

@@ -8,7 +8,8 @@ from emlib.datasets import genetic_linkage
 from emlib.em import ROUNDOFF
 from emlib.linkage import (
     LinkageStats, cell_probabilities, complete_information, e_step, fit, log_likelihood, m_step,
-    missing_information_fraction, mle, observed_information, validate_counts, validate_theta,
+    lower_bound, missing_information_fraction, mle, observed_information, score, validate_counts,
+    validate_theta,
 )
 
 Y = genetic_linkage()
@@ -249,3 +250,35 @@ def test_bad_theta_is_rejected(theta):
 def test_good_input_is_accepted_as_floats():
     np.testing.assert_array_equal(validate_counts((125.0, 18, 20, 34)), [125, 18, 20, 34])
     assert validate_theta(np.float32(0.25)) == 0.25
+
+
+# ---------------------------------------------------------------------------------------------
+# The score and EM's lower bound
+
+
+@pytest.mark.parametrize("theta", [0.1, 0.5, THETA_STAR, 0.9])
+def test_score_is_the_derivative_of_the_log_likelihood(theta):
+    h = 1e-6
+    slope = (log_likelihood(Y, theta + h) - log_likelihood(Y, theta - h)) / (2 * h)
+    assert score(Y, theta) == pytest.approx(slope, rel=1e-7, abs=1e-6)
+    assert score(Y, THETA_STAR) == pytest.approx(0, abs=1e-12)
+
+
+@pytest.mark.parametrize("theta_t", [0.05, 0.3, THETA_STAR, 0.95])
+def test_lower_bound_touches_the_log_likelihood_from_below(theta_t):
+    grid = np.linspace(0.001, 0.999, 999)
+    bound = lower_bound(Y, theta_t, grid)
+    log_l = np.array([log_likelihood(Y, t) for t in grid])
+    # The gap is KL(Binomial(y1, pi_t) || Binomial(y1, pi)), pi = theta / (2 + theta): P(x2 | y, theta).
+    pi_t, pi = theta_t / (2 + theta_t), grid / (2 + grid)
+    kl = Y[0] * (pi_t * np.log(pi_t / pi) + (1 - pi_t) * np.log((1 - pi_t) / (1 - pi)))
+    np.testing.assert_allclose(log_l - bound, kl, rtol=1e-9, atol=1e-9)
+    assert lower_bound(Y, theta_t, theta_t) == pytest.approx(log_likelihood(Y, theta_t), abs=1e-12)
+
+
+def test_m_step_maximizes_the_lower_bound():
+    theta_next = m_step(e_step(Y, 0.3)[0])
+    grid = np.linspace(0.001, 0.999, 9999)
+    assert lower_bound(Y, 0.3, theta_next) >= lower_bound(Y, 0.3, grid).max()
+    with pytest.raises(ValueError, match="strictly between"):
+        lower_bound(Y, 0.3, [0.5, 1.0])

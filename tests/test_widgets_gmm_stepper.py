@@ -67,6 +67,7 @@ def test_moving_the_slider_rerenders_the_output(monkeypatch):
         drawn.append(t), draw(axes, X, history, t, **kw))[1])
     monkeypatch.setattr(ipywidgets.Output, "clear_output", lambda self, *a, **kw: cleared.append(kw))
     X = datasets.old_faithful()
+    open_before = set(plt.get_fignums())
     box = gmm_stepper.em_stepper(X, gmm.initial_params(X, 2, rng=0), max_iter=6)
     slider, output = box.children
     assert isinstance(box, ipywidgets.VBox)
@@ -77,4 +78,4 @@ def test_moving_the_slider_rerenders_the_output(monkeypatch):
     slider.value = 1
     assert drawn == [0, slider.max, 1]
     assert len(cleared) == 3 and all(kw.get("wait") for kw in cleared)
-    assert not plt.get_fignums()  # each redraw closes its figure
+    assert set(plt.get_fignums()) <= open_before  # each redraw closes its figure
