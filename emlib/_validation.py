@@ -48,12 +48,12 @@ def shape(array: np.ndarray, expected: tuple, name: str, meaning: str) -> None:
 def probability_vector(p: np.ndarray, name: str, *, positive: bool = False, atol: float = 1e-8) -> None:
     """Raise unless p >= 0 (or > 0) and sums to one within ``atol``."""
     finite(p, name)
-    if positive and (p <= 0).any():
-        k = int(np.argmin(p))
-        raise ValueError(f"{name} must be positive, but {name}[{k}] = {p[k]:.6g}.")
-    if (p < 0).any():
-        k = int(np.argmin(p))
-        raise ValueError(f"{name} must be non-negative, but {name}[{k}] = {p[k]:.6g}.")
+    k = np.unravel_index(np.argmin(p), p.shape)
+    where = k[0] if len(k) == 1 else k
+    if positive and p[k] <= 0:
+        raise ValueError(f"{name} must be positive, but the entry at {where} is {p[k]:.6g}.")
+    if p[k] < 0:
+        raise ValueError(f"{name} must be non-negative, but the entry at {where} is {p[k]:.6g}.")
     total = p.sum(axis=-1)
     off = np.abs(total - 1) > atol
     if np.any(off):

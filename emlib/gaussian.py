@@ -146,7 +146,7 @@ def log_normalise(log_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     log sum_k exp(a_k) = a_max + log sum_k exp(a_k - a_max): no term overflows and the largest is exp(0) = 1,
     so the sum never underflows either. ``log_p`` is overwritten with the posterior probabilities.
     """
-    top = log_p.max(axis=-1, keepdims=True)
+    top = np.maximum.reduce([log_p[..., k] for k in range(log_p.shape[-1])])[..., None]  # fast for small K
     if not np.all(np.isfinite(top)):
         n = int(np.argmin(np.isfinite(top[..., 0])))
         raise ValueError(
@@ -155,7 +155,7 @@ def log_normalise(log_p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         )
     np.subtract(log_p, top, out=log_p)
     np.exp(log_p, out=log_p)
-    total = log_p.sum(axis=-1, keepdims=True)
+    total = (log_p @ np.ones(log_p.shape[-1]))[..., None]
     np.divide(log_p, total, out=log_p)
     log_norm = np.log(total[..., 0])
     log_norm += top[..., 0]

@@ -40,7 +40,7 @@ def test_data_and_parameters_of_different_dimensions():
 
 @pytest.mark.parametrize("changes, message", [
     ({"weights": [0.6, 0.6]}, r"weights must sum to one, but sums to 1.2: divide by the sum"),
-    ({"weights": [1.5, -0.5]}, r"weights must be positive, but weights\[1\] = -0.5"),
+    ({"weights": [1.5, -0.5]}, r"weights must be positive, but the entry at 1 is -0.5"),
     ({"weights": [[0.5, 0.5]]}, r"weights must have shape \(K,\)"),
     ({"means": np.zeros((3, 2))}, r"means must have shape \(K, D\) with K = 2"),
     ({"means": [[0, np.nan], [1, 1]]}, r"means has 1 NaN"),

@@ -1,0 +1,323 @@
+"""Hidden Markov models and Baum-Welch, which is EM for them.
+
+Model: a hidden state path z_0..z_{T-1} in {0..K-1}, a Markov chain with start distribution pi and transition
+matrix A (A_ij = p(z_{t+1} = j | z_t = i)), and observations x_t ~ p(x | z_t), the emission distribution of the
+state: ``Categorical(probs)`` (symbols 0..M-1) or ``Gaussian(means, covariances)`` (vectors in D dimensions).
+
+E step (forward-backward, ``emlib.forward_backward``): the expected sufficient statistics under p(z | x, theta),
+the parameters of Q:
+
+    start counts    sum over sequences of gamma_0(k) = p(z_0 = k | x)
+    transitions     sum_t xi_t(i, j) = sum_t p(z_t = i, z_{t+1} = j | x)
+    emissions       the state occupancies gamma_t(k) as weights: symbol counts, or Gaussian moments.
+
+M step: pi = start counts / number of sequences; A = transition counts, each row divided by its sum; the emission
+parameters as for a mixture with weights gamma. ``fit`` runs Baum-Welch on the shared EM driver.
+"""
+from __future__ import annotations
+
+import dataclasses
+from functools import cached_property, partial
+from typing import NamedTuple, Union
+
+import numpy as np
+
+from . import forward_backward as fb
+from . import gaussian
+from ._validation import finite, frozen, probability_vector, shape
+from .em import EMResult, Stats, run_em
+from .gmm import GMMStats, gaussian_m_step, gaussian_statistics
+
+__all__ = [
+    "Categorical", "Gaussian", "HMMParams", "HMMStats", "e_step", "m_step", "fit", "log_likelihood", "posteriors",
+    "viterbi", "sample", "METHODS",
+]
+
+#: Forward-backward implementations: "fast" (batched and chunked), "scaled" (Rabiner's recursion), "log".
+METHODS = ("fast", "scaled", "log")
+#: Sequences at least this long are run by chunks rather than batched with the others.
+LONG = 4096
+
+
+# ----------------------------------------------------------------------------------------------- parameters
+
+class Categorical(NamedTuple("_Categorical", [("probs", np.ndarray)])):
+    """Categorical emissions: probs (K, M), row k the distribution of the symbol emitted in state k."""
+
+    def __new__(cls, probs):
+        probs = frozen(probs)
+        if probs.ndim != 2:
+            raise ValueError(f"emission probs must have shape (K, M), got {probs.shape}.")
+        probability_vector(probs, "each row of the emission probs")
+        return super().__new__(cls, probs)
+
+    @property
+    def n_states(self) -> int:
+        return self.probs.shape[0]
+
+    def check(self, x: np.ndarray, name: str) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 1:
+            raise ValueError(f"{name} must be a 1-D array of symbols, got shape {x.shape}.")
+        if x.size and (x.dtype.kind == "f" and not np.all(np.isfinite(x))):
+            finite(x, name)
+        if x.size and (np.any(x != np.round(x)) or x.min() < 0 or x.max() >= self.probs.shape[1]):
+            bad = x[(x != np.round(x)) | (x < 0) | (x >= self.probs.shape[1])][0].item()
+            raise ValueError(f"{name} has the symbol {bad}, outside the alphabet 0..{self.probs.shape[1] - 1} "
+                             "of the emission probs: recode the symbols as 0..M-1.")
+        return x.astype(np.intp)
+
+    def log_probs(self, x: np.ndarray) -> np.ndarray:
+        """log p(x_t | z_t = k), shape (T, K)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.probs.T[x])
+
+
+class Gaussian(NamedTuple("_Gaussian", [("means", np.ndarray), ("covariances", np.ndarray)])):
+    """Gaussian emissions: means (K, D), covariances (K, D, D) symmetric positive definite."""
+
+    def __new__(cls, means, covariances):
+        means, covariances = frozen(means), frozen(covariances)
+        if means.ndim == 1:
+            means = frozen(means[:, None])
+        if means.ndim != 2:
+            raise ValueError(f"emission means must have shape (K, D), got {means.shape}.")
+        K, D = means.shape
+        if covariances.ndim == 1 and D == 1:
+            covariances = frozen(covariances[:, None, None])
+        shape(covariances, (K, D, D), "emission covariances", "(K, D, D)")
+        finite(means, "emission means")
+        finite(covariances, "emission covariances")
+        self = super().__new__(cls, means, covariances)
+        self.__dict__["_cholesky"] = gaussian.cholesky(covariances, "emission covariances")
+        return self
+
+    @property
+    def n_states(self) -> int:
+        return self.means.shape[0]
+
+    @cached_property
+    def inverse_cholesky(self) -> np.ndarray:
+        return gaussian.inverse_cholesky(self._cholesky)
+
+    @cached_property
+    def log_dets(self) -> np.ndarray:
+        return gaussian.log_det_from_cholesky(self._cholesky)
+
+    def check(self, x: np.ndarray, name: str) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 1:
+            x = x[:, None]
+        if x.ndim != 2 or x.shape[1] != self.means.shape[1]:
+            raise ValueError(f"{name} must have shape (T, D) with D = {self.means.shape[1]} (the emission means' "
+                             f"dimension), got {x.shape}.")
+        return finite(x, name)
+
+    def log_probs(self, x) -> np.ndarray:
+        """log N(x_t | mu_k, Sigma_k), shape (T, K); ``x`` an array or prepared ``gaussian.Features``."""
+        F = x if isinstance(x, gaussian.Features) else gaussian.features(x)
+        return gaussian.log_densities(F, self.means, self.inverse_cholesky, self.log_dets)
+
+
+Emission = Union[Categorical, Gaussian]
+
+
+class HMMParams(NamedTuple("_HMMParams", [("start", np.ndarray), ("transition", np.ndarray), ("emission", object)])):
+    """HMM parameters, validated and read-only: ``start, transition, emission = params``.
+
+    start:      (K,) the distribution of the first state.
+    transition: (K, K) rows summing to one, transition[i, j] = p(z_{t+1} = j | z_t = i).
+    emission:   ``Categorical`` or ``Gaussian`` with K states.
+    """
+
+    def __new__(cls, start, transition, emission):
+        start, transition = frozen(start), frozen(transition)
+        if not isinstance(emission, (Categorical, Gaussian)):
+            raise TypeError(f"emission must be hmm.Categorical(probs) or hmm.Gaussian(means, covariances), "
+                            f"got {type(emission).__name__}.")
+        if start.ndim != 1:
+            raise ValueError(f"start must have shape (K,), got {start.shape}.")
+        K = len(start)
+        shape(transition, (K, K), "transition", "(K, K)")
+        if emission.n_states != K:
+            raise ValueError(f"the emission has {emission.n_states} states but start has K = {K}.")
+        probability_vector(start, "start")
+        probability_vector(transition, "each row of transition")
+        return super().__new__(cls, start, transition, emission)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.start)
+
+
+# ----------------------------------------------------------------------------------------------- statistics
+
+@dataclasses.dataclass(frozen=True)
+class SymbolStats(Stats):
+    """counts (K, M): sum_t gamma_t(k) [x_t = m]."""
+
+    counts: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class HMMStats(Stats):
+    """Expected sufficient statistics of an HMM: start_counts (K,), transitions (K, K), emission statistics
+    (``SymbolStats`` or ``GMMStats``), and n_sequences (how many sequences they summarise)."""
+
+    start_counts: np.ndarray
+    transitions: np.ndarray
+    emission: Union[SymbolStats, GMMStats]
+    n_sequences: float
+
+
+class Data(NamedTuple):
+    """Sequences checked and prepared once for many E steps: the list, their concatenation, and (Gaussian) features."""
+
+    sequences: list
+    joined: object
+
+
+def prepare(sequences, emission: Emission) -> Data:
+    """Validate ``sequences`` (one array, or a list of arrays of any lengths) against the emission model."""
+    if isinstance(sequences, Data):
+        return sequences
+    if isinstance(sequences, np.ndarray) or (isinstance(sequences, (list, tuple)) and sequences
+                                             and np.isscalar(sequences[0])):
+        sequences = [sequences]
+    if not isinstance(sequences, (list, tuple)) or not sequences:
+        raise ValueError("sequences must be one array, or a non-empty list of arrays (one per sequence).")
+    checked = []
+    for i, x in enumerate(sequences):
+        x = emission.check(x, f"sequence {i}" if len(sequences) > 1 else "the sequence")
+        if len(x) == 0:
+            raise ValueError(f"sequence {i} is empty: every sequence needs at least one observation.")
+        checked.append(x)
+    joined = np.concatenate(checked)
+    if isinstance(emission, Gaussian):
+        joined = gaussian.features(joined)
+    return Data(checked, joined)
+
+
+def _log_emissions(data: Data, emission: Emission) -> list[np.ndarray]:
+    log_b = emission.log_probs(data.joined)
+    return np.split(log_b, np.cumsum([len(x) for x in data.sequences])[:-1])
+
+
+def _posteriors(data: Data, params: HMMParams, method: str):
+    """(gamma of every step concatenated (sum T, K), start counts, transition counts, total log-likelihood)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    start, A = params.start, params.transition
+    log_bs = _log_emissions(data, params.emission)
+    if method == "log":
+        parts = [fb.log_space(log_b, start, A) for log_b in log_bs]
+    else:
+        scaled = [fb.scaled_emissions(log_b) for log_b in log_bs]
+        if method == "scaled":
+            parts = [fb.scaled(b, s, start, A) for b, s in scaled]
+        else:
+            long = [i for i, x in enumerate(data.sequences) if len(x) >= LONG]
+            short = [i for i in range(len(scaled)) if len(data.sequences[i]) < LONG]
+            if not long:
+                gamma, start_counts, transitions, log_p = fb.batched_statistics(
+                    [scaled[i][0] for i in short], [scaled[i][1] for i in short], start, A)
+                return gamma, start_counts, transitions, float(log_p.sum())
+            parts = [None] * len(scaled)
+            for i in long:
+                parts[i] = fb.chunked(*scaled[i], start, A)
+            if short:
+                for i, p in zip(short, fb.batched([scaled[i][0] for i in short], [scaled[i][1] for i in short], start, A)):
+                    parts[i] = p
+    gamma = np.concatenate([p.gamma for p in parts])
+    start_counts = sum(p.gamma[0] for p in parts)
+    transitions = sum(p.transitions for p in parts)
+    return gamma, start_counts, transitions, float(sum(p.log_likelihood for p in parts))
+
+
+def e_step(sequences, params: HMMParams, *, method: str = "fast") -> tuple[HMMStats, float]:
+    """Expected sufficient statistics under p(z | x, params) and the total log-likelihood sum_s log p(x^s | params)."""
+    data = prepare(sequences, params.emission)
+    gamma, start_counts, transitions, log_p = _posteriors(data, params, method)
+    if isinstance(params.emission, Categorical):
+        x, M = data.joined, params.emission.probs.shape[1]
+        emission = SymbolStats(np.stack([np.bincount(x, weights=g, minlength=M) for g in gamma.T]))
+    else:
+        emission = gaussian_statistics(data.joined, gamma)
+    return HMMStats(start_counts, transitions, emission, float(len(data.sequences))), log_p
+
+
+def m_step(stats: HMMStats) -> HMMParams:
+    """The maximizer of Q: pi = start counts / n_sequences, A_ij = n_ij / sum_j n_ij, emissions from gamma-weighted
+    statistics. ValueError for a state with no expected transitions out of it or no expected emissions."""
+    start = stats.start_counts / stats.n_sequences
+    transition = _normalise_rows(stats.transitions, "transitions out of")
+    if isinstance(stats.emission, SymbolStats):
+        emission = Categorical(_normalise_rows(stats.emission.counts, "emissions from"))
+    else:
+        emission = Gaussian(*gaussian_m_step(stats.emission, what="state"))
+    return HMMParams(start / start.sum(), transition, emission)
+
+
+def _normalise_rows(counts: np.ndarray, what: str) -> np.ndarray:
+    totals = counts.sum(axis=1)
+    for k in np.flatnonzero(~(totals > 1e-300)):
+        raise ValueError(
+            f"state {k} has no expected {what} it (the expected count is {totals[k]:.3g}): it is never visited, "
+            "so its row cannot be estimated. Use fewer states, start from other parameters, or add pseudo-counts "
+            "(a Dirichlet prior, MAP-EM)."
+        )
+    return counts / totals[:, None]
+
+
+def fit(sequences, init: HMMParams, *, max_iter: int = 500, tol: float = 1e-8, method: str = "fast") -> EMResult:
+    """Baum-Welch from ``init`` on one sequence or a list of sequences; the start distribution is re-estimated.
+
+    Returns EMResult(params, objective = total log-likelihoods after 0, 1, ... iterations, converged, n_iter);
+    the stopping rule is the driver's (gain below tol * |log-likelihood|).
+    """
+    if not isinstance(init, HMMParams):
+        raise TypeError(f"init must be an HMMParams, got {type(init).__name__}.")
+    data = prepare(sequences, init.emission)
+    return run_em(partial(e_step, data, method=method), m_step, init, max_iter=max_iter, tol=tol)
+
+
+def log_likelihood(sequences, params: HMMParams, *, method: str = "fast") -> float:
+    """Total log-likelihood sum over sequences of log p(x | params) (not a per-step or per-sequence mean)."""
+    return _posteriors(prepare(sequences, params.emission), params, method)[3]
+
+
+def posteriors(obs, params: HMMParams, *, method: str = "scaled") -> fb.Posteriors:
+    """For one sequence: gamma (T, K) = p(z_t = k | x), the expected transition counts (K, K), and log p(x)."""
+    data = prepare([obs], params.emission)
+    log_b = _log_emissions(data, params.emission)[0]
+    if method == "log":
+        return fb.log_space(log_b, params.start, params.transition)
+    b, s = fb.scaled_emissions(log_b)
+    run = fb.chunked if (method == "fast" and len(log_b) >= LONG) else fb.scaled
+    return run(b, s, params.start, params.transition)
+
+
+def viterbi(obs, params: HMMParams) -> tuple[np.ndarray, float]:
+    """The most probable state path of one sequence and its joint log-probability log p(x, z*)."""
+    data = prepare([obs], params.emission)
+    return fb.viterbi(_log_emissions(data, params.emission)[0], params.start, params.transition)
+
+
+def sample(params: HMMParams, length: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
+    """One sequence of ``length`` steps: (observations (T,) symbols or (T, D) vectors, states (T,))."""
+    rng = np.random.default_rng(rng)
+    K = params.n_states
+    states = np.empty(length, dtype=np.intp)
+    states[0] = rng.choice(K, p=params.start)
+    cumulative = np.cumsum(params.transition, axis=1)
+    u = rng.random(length)
+    for t in range(1, length):
+        states[t] = min(np.searchsorted(cumulative[states[t - 1]], u[t], side="right"), K - 1)
+    emission = params.emission
+    if isinstance(emission, Categorical):
+        cumulative = np.cumsum(emission.probs, axis=1)
+        obs = np.minimum((rng.random(length)[:, None] > cumulative[states]).sum(axis=1), emission.probs.shape[1] - 1)
+    else:
+        noise = rng.standard_normal((length, emission.means.shape[1]))
+        obs = emission.means[states] + np.einsum("tij,tj->ti", emission._cholesky[states], noise)
+    return obs, states
