@@ -5,6 +5,10 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import gmm_speed  # noqa: E402
+import hmm_speed  # noqa: E402
 
 if __name__ == "__main__":
-    gmm_speed.main(sys.argv[1:])
+    print("== Gaussian mixture: emlib against scikit-learn ==")
+    gmm_speed.main([])
+    print("\n== Baum-Welch: emlib against hmmlearn ==")
+    hmm_speed.main([])

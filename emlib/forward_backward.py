@@ -206,27 +206,39 @@ def batched(bs: list[np.ndarray], log_scales: list[np.ndarray], start: np.ndarra
     return out
 
 
-def batched_statistics(bs, log_scales, start, A) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Like ``batched`` but summed over the sequences without per-sequence loops:
-    (gamma of every step concatenated (sum T, K), start counts (K,), transition counts (K, K), log-likelihoods (S,))."""
-    lengths = np.array([len(b) for b in bs])
-    L, S, K = lengths.max(), len(bs), len(start)
-    B = np.ones((L, S, K))
-    for s, b in enumerate(bs):
-        B[: lengths[s], s] = b
+def batched_statistics(b: np.ndarray, log_scale: np.ndarray, lengths: np.ndarray, start: np.ndarray, A: np.ndarray):
+    """Posterior statistics of many sequences at once, with no loop over the sequences.
+
+    b, log_scale: the scaled emissions of all the sequences, concatenated: (sum T, K) and (sum T,).
+    lengths: (S,) the length of each sequence.
+    Returns (gamma (sum T, K) in the same order, start counts (K,), transition counts (K, K), log-likelihoods (S,)).
+    """
+    S, K, L = len(lengths), len(start), lengths.max()
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    if np.all(lengths == L):  # equal lengths: the block is a transpose, no padding
+        B = np.ascontiguousarray(b.reshape(S, L, K).transpose(1, 0, 2))
+        rows = None
+    else:  # row n of b goes to step (n - its sequence's offset) of column (its sequence): one flat index
+        column = np.repeat(np.arange(S), lengths)
+        rows = (np.arange(len(b)) - offsets[column]) * S + column
+        B = np.ones((L * S, K))
+        B[rows] = b
+        B = B.reshape(L, S, K)
     alpha, log_c = _forward_block(np.broadcast_to(start, (S, K)), A, B)
     beta = _backward_block(np.ones((S, K)), A, B)
-    valid = np.arange(L)[:, None] < lengths[None, :]
-    log_p = log_c.sum(axis=0) + np.array([ls.sum() for ls in log_scales])  # padded steps keep the mass exactly
+    log_p = log_c.sum(axis=0) + np.add.reduceat(log_scale, offsets)  # padded steps (b = 1) keep the mass exactly
     gamma = _posteriors(alpha, beta)
-    # transitions: flatten (L, S) -> rows; a step j -> j + 1 counts when j + 1 < length
     W = B[1:] * beta[1:]
-    n = np.einsum("lsi,lsi->ls", np.matmul(alpha[:-1], A), W)
-    weight = valid[1:] / np.where(valid[1:], n, 1.0)
-    W *= weight[:, :, None]
+    n = row_sums(np.matmul(alpha[:-1], A) * W)
+    if rows is None:
+        W /= n[:, :, None]
+        gamma_rows = gamma.transpose(1, 0, 2).reshape(-1, K)
+    else:
+        valid = np.arange(1, L)[:, None] < lengths[None, :]  # a step j -> j + 1 counts when j + 1 < length
+        W *= (valid / np.where(valid, n, 1.0))[:, :, None]
+        gamma_rows = gamma.reshape(L * S, K)[rows]
     transitions = A * (alpha[:-1].reshape(-1, K).T @ W.reshape(-1, K))
-    gamma_steps = gamma.transpose(1, 0, 2)[valid.T]  # (sum T, K), sequence by sequence
-    return gamma_steps, gamma[0].sum(axis=0), transitions, log_p
+    return gamma_rows, gamma[0].sum(axis=0), transitions, log_p
 
 
 def chunk_length(T: int) -> int:
@@ -246,24 +258,26 @@ def chunked(b: np.ndarray, log_scale: np.ndarray, start: np.ndarray, A: np.ndarr
     # transfer matrices of steps 1..L-1 of each chunk, P_c = prod_j A diag(b_j), renormalised as they grow
     R = renormalisation_interval(A)
     P = np.broadcast_to(np.eye(K), (C, K, K)).copy()
+    Q = np.empty_like(P)
+    P_rows, Q_rows = P.reshape(C * K, K), Q.reshape(C * K, K)  # views: one matrix product per step
     for j in range(1, L):
-        P = (P.reshape(C * K, K) @ A).reshape(C, K, K)
-        P *= B[j][:, None, :]
+        np.matmul(P_rows, A, out=Q_rows)
+        np.multiply(Q, B[j][:, None, :], out=P)
         if j % R == 0 or j == L - 1:
             P /= row_sums(P.reshape(C, K * K))[:, None, None]
 
-    # messages across chunk boundaries, sequentially over the chunks
-    first = np.empty((C, K))  # predictive distribution p(z at chunk start | everything before)
-    last = np.empty((C, K))  # beta at each chunk's last step
-    first[0] = start
+    # messages across chunk boundaries, sequentially over the chunks:
+    # first[c] = p(z at the start of chunk c | everything before), last[c] = beta at the last step of chunk c
+    forward = (B[0][:, :, None] * P) @ A  # alpha at a chunk start -> predictive at the next chunk's start
+    backward = A @ (B[0][:, :, None] * P)  # beta at a chunk's last step -> beta at the previous chunk's last step
+    first, last = np.empty((C, K)), np.empty((C, K))
+    first[0], last[-1] = start, 1.0
     for c in range(1, C):
-        a = first[c - 1] * B[0, c - 1]
-        a = a @ P[c - 1]
-        first[c] = (a / a.sum()) @ A
-    last[-1] = 1.0
+        v = first[c - 1] @ forward[c - 1]
+        first[c] = v / v.sum()
     for c in range(C - 2, -1, -1):
-        m = A @ (B[0, c + 1] * (P[c + 1] @ last[c + 1]))
-        last[c] = m / m.sum()
+        v = backward[c + 1] @ last[c + 1]
+        last[c] = v / v.sum()
 
     alpha, log_c = _forward_block(first, A, B)
     beta = _backward_block(last, A, B)

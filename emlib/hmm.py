@@ -208,30 +208,37 @@ def _posteriors(data: Data, params: HMMParams, method: str):
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     start, A = params.start, params.transition
-    log_bs = _log_emissions(data, params.emission)
-    if method == "log":
-        parts = [fb.log_space(log_b, start, A) for log_b in log_bs]
-    else:
-        scaled = [fb.scaled_emissions(log_b) for log_b in log_bs]
-        if method == "scaled":
-            parts = [fb.scaled(b, s, start, A) for b, s in scaled]
+    if method != "fast":
+        log_bs = _log_emissions(data, params.emission)
+        if method == "log":
+            parts = [fb.log_space(log_b, start, A) for log_b in log_bs]
         else:
-            long = [i for i, x in enumerate(data.sequences) if len(x) >= LONG]
-            short = [i for i in range(len(scaled)) if len(data.sequences[i]) < LONG]
-            if not long:
-                gamma, start_counts, transitions, log_p = fb.batched_statistics(
-                    [scaled[i][0] for i in short], [scaled[i][1] for i in short], start, A)
-                return gamma, start_counts, transitions, float(log_p.sum())
-            parts = [None] * len(scaled)
-            for i in long:
-                parts[i] = fb.chunked(*scaled[i], start, A)
-            if short:
-                for i, p in zip(short, fb.batched([scaled[i][0] for i in short], [scaled[i][1] for i in short], start, A)):
-                    parts[i] = p
-    gamma = np.concatenate([p.gamma for p in parts])
-    start_counts = sum(p.gamma[0] for p in parts)
-    transitions = sum(p.transitions for p in parts)
-    return gamma, start_counts, transitions, float(sum(p.log_likelihood for p in parts))
+            parts = [fb.scaled(*fb.scaled_emissions(log_b), start, A) for log_b in log_bs]
+        return (np.concatenate([p.gamma for p in parts]), sum(p.gamma[0] for p in parts),
+                sum(p.transitions for p in parts), float(sum(p.log_likelihood for p in parts)))
+    # fast: scale all emissions at once; long sequences by chunks, the short ones in one batch
+    b, log_scale = fb.scaled_emissions(params.emission.log_probs(data.joined))
+    lengths = np.array([len(x) for x in data.sequences])
+    ends = np.cumsum(lengths)
+    long = lengths >= LONG
+    gamma = np.empty_like(b)
+    start_counts, transitions, log_p = np.zeros(len(start)), np.zeros_like(A), 0.0
+    for end, T in zip(ends[long], lengths[long]):
+        part = fb.chunked(b[end - T:end], log_scale[end - T:end], start, A)
+        gamma[end - T:end] = part.gamma
+        start_counts += part.gamma[0]
+        transitions += part.transitions
+        log_p += part.log_likelihood
+    if not long.all():
+        rows = np.repeat(~long, lengths)
+        everything = not long.any()
+        g, s0, xi, lp = fb.batched_statistics(b if everything else b[rows], log_scale if everything else log_scale[rows],
+                                              lengths[~long], start, A)
+        gamma[rows] = g
+        start_counts += s0
+        transitions += xi
+        log_p += lp.sum()
+    return gamma, start_counts, transitions, float(log_p)
 
 
 def e_step(sequences, params: HMMParams, *, method: str = "fast") -> tuple[HMMStats, float]:

@@ -210,3 +210,15 @@ def test_statistics_add_over_sequences():
     assert total.n_sequences == 2
     new, new_both = hmm.m_step(total), hmm.m_step(both)
     np.testing.assert_allclose(new.emission.covariances, new_both.emission.covariances, rtol=1e-10)
+
+
+def test_batched_sequences_of_equal_length_equal_the_plain_recursion():
+    rng = np.random.default_rng(5)
+    params = random_params(rng, 3, "gaussian", D=2)
+    sequences = [hmm.sample(params, 50, rng)[0] for _ in range(20)]
+    fast, log_fast = hmm.e_step(sequences, params, method="fast")
+    plain, log_plain = hmm.e_step(sequences, params, method="scaled")
+    assert log_fast == pytest.approx(log_plain, rel=1e-12)
+    np.testing.assert_allclose(fast.transitions, plain.transitions, rtol=1e-11)
+    np.testing.assert_allclose(fast.start_counts, plain.start_counts, rtol=1e-11)
+    np.testing.assert_allclose(fast.emission.scatters, plain.emission.scatters, rtol=1e-10)
