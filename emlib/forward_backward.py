@@ -281,10 +281,18 @@ def chunked(b: np.ndarray, log_scale: np.ndarray, start: np.ndarray, A: np.ndarr
 
     alpha, log_c = _forward_block(first, A, B)
     beta = _backward_block(last, A, B)
-    alpha = alpha.transpose(1, 0, 2).reshape(C * L, K)[:T]
-    beta = beta.transpose(1, 0, 2).reshape(C * L, K)[:T]
     log_p = log_c.sum() + log_scale.sum()  # the padded steps (b = 1) keep the mass exactly
-    return Posteriors(_posteriors(alpha, beta), _expected_transitions(alpha, beta, b, A), float(log_p))
+    gamma = _posteriors(alpha, beta).transpose(1, 0, 2).reshape(C * L, K)[:T]
+
+    # expected transitions, in the block layout: pairs (j, j + 1) inside each chunk, and each chunk's last step
+    # with the next chunk's first; a pair counts when its second step is a real one (time c L + j + 1 < T)
+    W = B * beta
+    AW = alpha @ A
+    inside = W[1:] / row_sums(AW[:-1] * W[1:])[:, :, None]
+    inside[T - (C - 1) * L - 1:, -1] = 0.0
+    across = W[0, 1:] / row_sums(AW[-1, :-1] * W[0, 1:])[:, None]
+    counts = alpha[:-1].reshape(-1, K).T @ inside.reshape(-1, K) + alpha[-1, :-1].T @ across
+    return Posteriors(gamma, A * counts, float(log_p))
 
 
 def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, float]:
