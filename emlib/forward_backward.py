@@ -112,25 +112,34 @@ def scaled(b: np.ndarray, log_scale: np.ndarray, start: np.ndarray, A: np.ndarra
                       float(np.log(c).sum() + log_scale.sum()))
 
 
-def log_space(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> Posteriors:
-    """The same posteriors with log-messages and log-sum-exp at each step (no scaling needed)."""
-    from scipy.special import logsumexp
+def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    top = a.max(axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):  # an all -inf slice gives -inf, as it should
+        return (top + np.log(np.exp(a - top).sum(axis=axis, keepdims=True))).squeeze(axis)
 
+
+def log_space(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> Posteriors:
+    """The same posteriors with log-messages and log-sum-exp at each step. The log-messages are normalised at each
+    step (log alpha_t is log p(z_t | x_0..x_t), log c_t the log normaliser), which keeps them of size one however
+    long the sequence: unnormalised log-messages of size 10^4 would cost the expected counts digits."""
     T, K = log_b.shape
     with np.errstate(divide="ignore"):
         log_A, log_start = np.log(A), np.log(start)
-    log_alpha, log_beta = np.empty((T, K)), np.zeros((T, K))
-    log_alpha[0] = log_start + log_b[0]
-    for t in range(1, T):
-        log_alpha[t] = logsumexp(log_alpha[t - 1][:, None] + log_A, axis=0) + log_b[t]
+    log_alpha, log_beta, log_c = np.empty((T, K)), np.zeros((T, K)), np.empty(T)
+    a = log_start + log_b[0]
+    for t in range(T):
+        if t:
+            a = _logsumexp(log_alpha[t - 1][:, None] + log_A, axis=0) + log_b[t]
+        log_c[t] = _logsumexp(a, axis=0)
+        if not np.isfinite(log_c[t]):
+            raise ValueError(f"observation {t}: {IMPOSSIBLE}")
+        log_alpha[t] = a - log_c[t]
     for t in range(T - 2, -1, -1):
-        log_beta[t] = logsumexp(log_A + (log_b[t + 1] + log_beta[t + 1])[None, :], axis=1)
-    log_p = float(logsumexp(log_alpha[-1]))
-    if not np.isfinite(log_p):
-        raise ValueError(IMPOSSIBLE)
-    gamma = np.exp(log_alpha + log_beta - log_p)
-    log_xi = (log_alpha[:-1, :, None] + log_A[None] + (log_b[1:] + log_beta[1:])[:, None, :]) - log_p
-    return Posteriors(gamma / gamma.sum(axis=1, keepdims=True), np.exp(log_xi).sum(axis=0), log_p)
+        log_beta[t] = _logsumexp(log_A + (log_b[t + 1] + log_beta[t + 1])[None, :], axis=1) - log_c[t + 1]
+    gamma = np.exp(log_alpha + log_beta)
+    log_xi = log_alpha[:-1, :, None] + log_A[None] + (log_b[1:] + log_beta[1:] - log_c[1:, None])[:, None, :]
+    return Posteriors(gamma / gamma.sum(axis=1, keepdims=True), np.exp(log_xi).sum(axis=0), float(log_c.sum()))
 
 
 # --------------------------------------------------------------------------------------- the fast ones

@@ -179,3 +179,163 @@ A02 = Cases(
 )
 
 CASES["a02"] = A02
+
+
+A03 = Cases(
+    mutants=[
+        Mutant("forward pass without scaling: a long sequence underflows", "forward",
+               "    alpha_hat, scales = np.empty((T, K)), np.empty(T)\n"
+               "    alpha_tilde = start * emission[:, obs[0]]\n"
+               "    for t in range(T):\n"
+               "        if t > 0:\n"
+               "            alpha_tilde = (alpha_hat[t - 1] @ transition) * emission[:, obs[t]]\n"
+               "        scales[t] = alpha_tilde.sum()\n"
+               "        alpha_hat[t] = alpha_tilde / scales[t]\n"
+               "    return alpha_hat, scales",
+               "    alpha = np.empty((T, K))\n"
+               "    alpha[0] = start * emission[:, obs[0]]\n"
+               "    for t in range(1, T):\n"
+               "        alpha[t] = (alpha[t - 1] @ transition) * emission[:, obs[t]]\n"
+               "    totals = alpha.sum(axis=1)  # p(x_0..x_t), normalised only after the loop\n"
+               "    return alpha / totals[:, None], totals / np.concatenate([[1.0], totals[:-1]])",
+               catches="test_forward",
+               message=r"alpha_hat for 5,000 rolls has \d+ NaN or infinite entries.*underflows.*scaling"),
+        Mutant("backward pass not divided by the next scale c_{t+1}", "backward",
+               " / scales[t + 1]", "",
+               catches="test_backward", message=r"beta_hat is off.*division by the next step's scale c_\{t\+1\}"),
+        Mutant("backward pass with the transposed transition matrix", "backward",
+               "transition @ (", "transition.T @ (",
+               catches="test_backward", message=r"beta_hat is off.*transition @ v, not transition.T @ v"),
+        Mutant("transition counts off by one step: alpha_hat_t paired with b_t beta_hat_t", "expected_counts",
+               "emission[:, obs[1:]].T * beta_hat[1:] / scales[1:, None]",
+               "emission[:, obs[:-1]].T * beta_hat[:-1] / scales[:-1, None]",
+               catches="test_expected_counts",
+               message=r"xi_sum is off.*with the emission, beta_hat and scale of step t \+ 1"),
+        Mutant("filtered instead of smoothed posteriors: gamma = alpha_hat", "expected_counts",
+               "gamma = alpha_hat * beta_hat", "gamma = alpha_hat",
+               catches="test_expected_counts", message=r"gamma is off.*later rolls included"),
+        Mutant("transition matrix normalised over the columns", "m_step",
+               "counts / counts.sum(axis=1, keepdims=True)", "counts / counts.sum(axis=0, keepdims=True)",
+               catches="test_m_step",
+               message=r"each row of the transition matrix should sum to 1 along axis 1.*normalise each row"),
+        Mutant("emission matrix normalised over the states", "m_step",
+               "emission /= emission.sum(axis=1, keepdims=True)", "emission /= emission.sum(axis=0, keepdims=True)",
+               catches="test_m_step",
+               message=r"each row of the emission matrix should sum to 1 along axis 1.*normalise over the symbols"),
+        Mutant("start distribution from the first sequence only", "m_step",
+               "start = np.mean([gamma[0] for gamma in gammas], axis=0)", "start = gammas[0][0]",
+               catches="test_m_step", message=r"the start distribution is off.*averaged over all S sequences"),
+        Mutant("start distribution not re-estimated", "baum_welch",
+               "        start, transition, emission = m_step(", "        _, transition, emission = m_step(",
+               catches="test_baum_welch",
+               message=r"the start distribution you return is still the initial one.*re-estimates it at every iteration"),
+        Mutant("log-likelihood of the last sequence instead of the total", "baum_welch",
+               "return gammas, xi_sums, sum(lls)", "return gammas, xi_sums, lls[-1]",
+               catches="test_baum_welch", message=r"the total over the sequences"),
+        Mutant("a loop that stops after one step", "baum_welch",
+               "log_likelihoods[-2] < tol", "log_likelihoods[-2] > tol",
+               catches="test_baum_welch", message=r"your loop stopped after 1 iteration\(s\)"),
+        Mutant("a loop that never stops early", "baum_welch",
+               "        if log_likelihoods[-1] - log_likelihoods[-2] < tol:\n            break\n", "",
+               catches="test_baum_welch", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+    ],
+    alternatives={
+        "log-space passes with logsumexp, xi summed step by step, np.add.at, a while loop": {
+            "forward": (
+                "def forward(obs, start, transition, emission):\n"
+                "    with np.errstate(divide='ignore'):\n"
+                "        log_A, log_B = np.log(transition), np.log(emission)\n"
+                "        log_alpha = np.empty((len(obs), len(start)))\n"
+                "        log_alpha[0] = np.log(start) + log_B[:, obs[0]]\n"
+                "    for t in range(1, len(obs)):\n"
+                "        log_alpha[t] = logsumexp(log_alpha[t - 1][:, None] + log_A, axis=0) + log_B[:, obs[t]]\n"
+                "    log_prefix = logsumexp(log_alpha, axis=1)  # log p(x_0..x_t)\n"
+                "    return np.exp(log_alpha - log_prefix[:, None]), np.exp(np.diff(log_prefix, prepend=0.0))"),
+            "backward": (
+                "def backward(obs, transition, emission, scales):\n"
+                "    with np.errstate(divide='ignore'):\n"
+                "        log_A, log_B = np.log(transition), np.log(emission)\n"
+                "    T, K = len(obs), len(transition)\n"
+                "    log_beta = np.zeros((T, K))\n"
+                "    for t in range(T - 2, -1, -1):\n"
+                "        log_beta[t] = logsumexp(log_A + log_B[:, obs[t + 1]] + log_beta[t + 1], axis=1)\n"
+                "    # beta_hat_t = beta_t / (c_{t+1} ... c_{T-1})\n"
+                "    log_c = np.log(scales)\n"
+                "    later = np.append(np.cumsum(log_c[::-1])[::-1][1:], 0.0)\n"
+                "    return np.exp(log_beta - later[:, None])"),
+            "expected_counts": (
+                "def expected_counts(obs, start, transition, emission):\n"
+                "    alpha_hat, scales = forward(obs, start, transition, emission)\n"
+                "    beta_hat = backward(obs, transition, emission, scales)\n"
+                "    gamma = alpha_hat * beta_hat\n"
+                "    gamma = gamma / gamma.sum(axis=1, keepdims=True)\n"
+                "    xi_sum = np.zeros_like(transition, dtype=float)\n"
+                "    for t in range(len(obs) - 1):\n"
+                "        xi = np.outer(alpha_hat[t], emission[:, obs[t + 1]] * beta_hat[t + 1]) * transition\n"
+                "        xi_sum += xi / scales[t + 1]\n"
+                "    return gamma, xi_sum, np.sum(np.log(scales))"),
+            "m_step": (
+                "def m_step(sequences, gammas, xi_sums, n_symbols):\n"
+                "    start = sum(g[0] for g in gammas)\n"
+                "    start = start / start.sum()\n"
+                "    transition = sum(xi_sums)\n"
+                "    transition = transition / transition.sum(axis=1)[:, None]\n"
+                "    counts = np.zeros((n_symbols, gammas[0].shape[1]))\n"
+                "    for x, g in zip(sequences, gammas):\n"
+                "        np.add.at(counts, np.asarray(x), g)\n"
+                "    return start, transition, (counts / counts.sum(axis=0)).T"),
+            "baum_welch": (
+                "def baum_welch(sequences, start, transition, emission, tol=1e-6, max_iter=500):\n"
+                "    M = emission.shape[1]\n"
+                "    history, t = [], 0\n"
+                "    while True:\n"
+                "        gammas, xi_sums, ll = [], [], 0.0\n"
+                "        for x in sequences:\n"
+                "            g, xi, l = expected_counts(x, start, transition, emission)\n"
+                "            gammas.append(g)\n"
+                "            xi_sums.append(xi)\n"
+                "            ll += l\n"
+                "        history.append(ll)\n"
+                "        if t == max_iter or (t > 0 and history[-1] - history[-2] < tol):\n"
+                "            return start, transition, emission, history\n"
+                "        start, transition, emission = m_step(sequences, gammas, xi_sums, M)\n"
+                "        t += 1"),
+        },
+    },
+    library={
+        "forward": (
+            "from emlib import hmm as H\n\n"
+            "def forward(obs, start, transition, emission):\n"
+            "    p = H.HMMParams(start, transition, H.Categorical(emission))\n"
+            "    post = [H.posteriors(obs[:t + 1], p) for t in range(len(obs))]\n"
+            "    log_p = np.array([q.log_likelihood for q in post])\n"
+            "    return np.array([q.gamma[-1] for q in post]), np.exp(np.diff(log_p, prepend=0.0))"),
+        "expected_counts": (
+            "from emlib.hmm import posteriors as smooth, HMMParams, Categorical\n\n"
+            "def expected_counts(obs, start, transition, emission):\n"
+            "    post = smooth(obs, HMMParams(start, transition, Categorical(emission)))\n"
+            "    return post.gamma, post.transitions, post.log_likelihood"),
+        "m_step": (
+            "from emlib import hmm as H\n\n"
+            "def m_step(sequences, gammas, xi_sums, n_symbols):\n"
+            "    counts = np.zeros((gammas[0].shape[1], n_symbols))\n"
+            "    for x, g in zip(sequences, gammas):\n"
+            "        for m in range(n_symbols):\n"
+            "            counts[:, m] += g[x == m].sum(axis=0)\n"
+            "    stats = H.HMMStats(sum(g[0] for g in gammas), sum(xi_sums), H.SymbolStats(counts), len(gammas))\n"
+            "    p = H.m_step(stats)\n"
+            "    return p.start, p.transition, p.emission.probs"),
+        "baum_welch": (
+            "from emlib import hmm as H\n\n"
+            "def baum_welch(sequences, start, transition, emission, tol=1e-6, max_iter=500):\n"
+            "    r = H.fit(sequences, H.HMMParams(start, transition, H.Categorical(emission)), tol=0, max_iter=max_iter)\n"
+            "    return r.params.start, r.params.transition, r.params.emission.probs, r.objective"),
+    },
+    broken_test=("transition matrix normalised over the columns", "test_m_step"),
+    forever=("baum_welch", "def baum_welch(sequences, start, transition, emission, tol=1e-6, max_iter=500):\n"
+                           "    while True:\n"
+                           "        gammas = [expected_counts(x, start, transition, emission)[0] for x in sequences]"),
+    kill=("m_step", "import os\nos._exit(1)"),
+)
+
+CASES["a03"] = A03

@@ -6,3 +6,4 @@ function of an ``ax`` that a notebook can also call for static figures.
 """
 from .q_bound import q_bound_explorer
 from .gmm_stepper import em_stepper
+from .hmm_posterior import posterior_explorer
