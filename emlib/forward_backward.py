@@ -238,7 +238,7 @@ def batched_statistics(b: np.ndarray, log_scale: np.ndarray, lengths: np.ndarray
     log_p = log_c.sum(axis=0) + np.add.reduceat(log_scale, offsets)  # padded steps (b = 1) keep the mass exactly
     gamma = _posteriors(alpha, beta)
     W = B[1:] * beta[1:]
-    n = row_sums(np.matmul(alpha[:-1], A) * W)
+    n = row_sums((alpha[:-1].reshape(-1, K) @ A).reshape(W.shape) * W)  # one 2-D product, not L small ones
     if rows is None:
         W /= n[:, :, None]
         gamma_rows = gamma.transpose(1, 0, 2).reshape(-1, K)
@@ -296,7 +296,7 @@ def chunked(b: np.ndarray, log_scale: np.ndarray, start: np.ndarray, A: np.ndarr
     # expected transitions, in the block layout: pairs (j, j + 1) inside each chunk, and each chunk's last step
     # with the next chunk's first; a pair counts when its second step is a real one (time c L + j + 1 < T)
     W = B * beta
-    AW = alpha @ A
+    AW = (alpha.reshape(-1, K) @ A).reshape(alpha.shape)  # one 2-D product, not L small ones
     inside = W[1:] / row_sums(AW[:-1] * W[1:])[:, :, None]
     inside[T - (C - 1) * L - 1:, -1] = 0.0
     across = W[0, 1:] / row_sums(AW[-1, :-1] * W[0, 1:])[:, None]
