@@ -23,6 +23,7 @@ components and the models compute them the textbook way, about their own mean.
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -44,6 +45,21 @@ class Features(NamedTuple):
     X: np.ndarray
     centre: np.ndarray
     T: np.ndarray
+
+
+class CholeskyFactors:
+    """Mixin for parameter classes that store the Cholesky factors of their covariances as ``_cholesky``:
+    the derived quantities every Gaussian density needs, computed once."""
+
+    @cached_property
+    def inverse_cholesky(self) -> np.ndarray:
+        """U_k = L_k^-1 with L_k L_k^T = Sigma_k, shape (K, D, D)."""
+        return inverse_cholesky(self._cholesky)
+
+    @cached_property
+    def log_dets(self) -> np.ndarray:
+        """log|Sigma_k|, shape (K,)."""
+        return log_det_from_cholesky(self._cholesky)
 
 
 def vech_indices(D: int) -> tuple[np.ndarray, np.ndarray]:

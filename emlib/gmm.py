@@ -17,7 +17,7 @@ is the textbook per-component computation, kept as the readable reference the fa
 from __future__ import annotations
 
 import dataclasses
-from functools import cached_property, partial
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -43,7 +43,7 @@ class _Fields(NamedTuple):
     covariances: np.ndarray
 
 
-class GMMParams(_Fields):
+class GMMParams(gaussian.CholeskyFactors, _Fields):
     """Mixture parameters, validated and read-only: ``w, mu, Sigma = params``.
 
     weights:     (K,) positive, summing to one.
@@ -85,15 +85,7 @@ class GMMParams(_Fields):
     def dim(self) -> int:
         return self.means.shape[1]
 
-    @cached_property
-    def inverse_cholesky(self) -> np.ndarray:
-        """U_k = L_k^-1 with L_k L_k^T = Sigma_k, shape (K, D, D)."""
-        return gaussian.inverse_cholesky(self._cholesky)
 
-    @cached_property
-    def log_dets(self) -> np.ndarray:
-        """log|Sigma_k|, shape (K,)."""
-        return gaussian.log_det_from_cholesky(self._cholesky)
 
 
 @dataclasses.dataclass(frozen=True)

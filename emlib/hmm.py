@@ -17,7 +17,7 @@ parameters as for a mixture with weights gamma. ``fit`` runs Baum-Welch on the s
 from __future__ import annotations
 
 import dataclasses
-from functools import cached_property, partial
+from functools import partial
 from typing import NamedTuple, Union
 
 import numpy as np
@@ -73,7 +73,10 @@ class Categorical(NamedTuple("_Categorical", [("probs", np.ndarray)])):
             return np.log(self.probs.T[x])
 
 
-class Gaussian(NamedTuple("_Gaussian", [("means", np.ndarray), ("covariances", np.ndarray)])):
+_GaussianFields = NamedTuple("_Gaussian", [("means", np.ndarray), ("covariances", np.ndarray)])
+
+
+class Gaussian(gaussian.CholeskyFactors, _GaussianFields):
     """Gaussian emissions: means (K, D), covariances (K, D, D) symmetric positive definite."""
 
     def __new__(cls, means, covariances):
@@ -96,13 +99,7 @@ class Gaussian(NamedTuple("_Gaussian", [("means", np.ndarray), ("covariances", n
     def n_states(self) -> int:
         return self.means.shape[0]
 
-    @cached_property
-    def inverse_cholesky(self) -> np.ndarray:
-        return gaussian.inverse_cholesky(self._cholesky)
 
-    @cached_property
-    def log_dets(self) -> np.ndarray:
-        return gaussian.log_det_from_cholesky(self._cholesky)
 
     def check(self, x: np.ndarray, name: str) -> np.ndarray:
         x = np.asarray(x, dtype=float)
