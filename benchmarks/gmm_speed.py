@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from timing import per_iteration
+
 from emlib import gmm
 
 
@@ -46,16 +48,6 @@ def time_sklearn(X, start, n_iter):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X)
     return time.perf_counter() - t, model.lower_bounds_[-1] * len(X)
-
-
-def per_iteration(timer, X, start, n_short, n_long, repeats):
-    """Best-of-repeats time per EM iteration, the set-up time, and the objective after n_long - 1 iterations."""
-    best = np.inf, np.inf
-    for _ in range(repeats):
-        short, _ = timer(X, start, n_short)
-        long, objective = timer(X, start, n_long)
-        best = min(best[0], (long - short) / (n_long - n_short)), min(best[1], short - n_short * (long - short) / (n_long - n_short))
-    return best[0], best[1], objective
 
 
 def main(argv=None) -> list[dict]:

@@ -15,6 +15,8 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from timing import per_iteration
+
 from emlib import hmm
 
 
@@ -62,15 +64,6 @@ def time_hmmlearn(sequences, start, n_iter):
     return time.perf_counter() - t, model.monitor_.history[-1]
 
 
-def per_iteration(timer, sequences, start, n_short, n_long, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        short, _ = timer(sequences, start, n_short)
-        long, objective = timer(sequences, start, n_long)
-        best = min(best, (long - short) / (n_long - n_short))
-    return best, objective
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
@@ -81,8 +74,8 @@ def main(argv=None):
     with threadpool_limits(limits=1):
         print(f"{'case':<36} {'emlib ms/iter':>14} {'hmmlearn ms/iter':>17} {'ratio':>7} {'same objective':>15}")
         for name, sequences, start in problems(args.quick):
-            e, e_obj = per_iteration(time_emlib, sequences, start, *args.iterations, args.repeats)
-            h, h_obj = per_iteration(time_hmmlearn, sequences, start, *args.iterations, args.repeats)
+            e, _, e_obj = per_iteration(time_emlib, sequences, start, *args.iterations, args.repeats)
+            h, _, h_obj = per_iteration(time_hmmlearn, sequences, start, *args.iterations, args.repeats)
             same = abs(e_obj - h_obj) <= 1e-9 * abs(h_obj)
             print(f"{name:<36} {1e3 * e:>14.2f} {1e3 * h:>17.2f} {e / h:>7.3f} {str(same):>15}")
             rows.append(dict(case=name, emlib=e, hmmlearn=h, ratio=e / h, same_objective=same))

@@ -72,12 +72,10 @@ IMPOSSIBLE = ("the observations have zero probability under these parameters: an
               "state that the start and transition probabilities make unreachable here.")
 
 
-def _expected_transitions(alpha, beta, b, A, weights=None):
-    """sum_t xi_t = A * (alpha[:-1]^T (b[1:] beta[1:] / n_t)) for arrays (T, K); ``weights`` (T-1,) masks steps."""
+def _expected_transitions(alpha, beta, b, A):
+    """sum_t xi_t = A * (alpha[:-1]^T (b[1:] beta[1:] / n_t)) for arrays (T, K)."""
     W = b[1:] * beta[1:]
-    n = row_sums((alpha[:-1] @ A) * W)
-    scale = 1.0 / n if weights is None else weights / np.where(weights > 0, n, 1.0)
-    W *= scale[:, None]
+    W /= row_sums((alpha[:-1] @ A) * W)[:, None]
     return A * (alpha[:-1].T @ W)
 
 
@@ -194,25 +192,6 @@ def _backward_block(last: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarra
         if (L - 1 - j) % R == 0:
             beta[j] /= row_sums(beta[j])[:, None]
     return beta
-
-
-def batched(bs: list[np.ndarray], log_scales: list[np.ndarray], start: np.ndarray, A: np.ndarray) -> list[Posteriors]:
-    """Posteriors of many sequences at once: one (L, S, K) block per step, padded with b = 1 (exact)."""
-    lengths = np.array([len(b) for b in bs])
-    L, S, K = lengths.max(), len(bs), len(start)
-    B = np.ones((L, S, K))
-    for s, b in enumerate(bs):
-        B[: lengths[s], s] = b
-    alpha, log_c = _forward_block(np.broadcast_to(start, (S, K)), A, B)
-    beta = _backward_block(np.ones((S, K)), A, B)
-    log_p = log_c.sum(axis=0)  # padded steps (b = 1) keep the mass exactly, so the last normaliser counts all
-    gamma = _posteriors(alpha, beta)
-    out = []
-    for s in range(S):
-        T = lengths[s]
-        xi = _expected_transitions(alpha[:T, s], beta[:T, s], B[:T, s], A) if T > 1 else np.zeros((K, K))
-        out.append(Posteriors(gamma[:T, s], xi, float(log_p[s] + log_scales[s].sum())))
-    return out
 
 
 def batched_statistics(b: np.ndarray, log_scale: np.ndarray, lengths: np.ndarray, start: np.ndarray, A: np.ndarray):

@@ -292,7 +292,8 @@ def initial_params(X, K: int, *, rng=None, reg_covar: float = 0.0) -> GMMParams:
         means[k] = X[rng.choice(N, p=nearest / nearest.sum())]
         nearest = np.minimum(nearest, ((X - means[k]) ** 2).sum(axis=1))
     covariance = np.atleast_2d(np.cov(X, rowvar=False, bias=True)) + reg_covar * np.eye(D)
-    if np.linalg.eigvalsh(covariance)[0] <= SINGULAR_RATIO * np.linalg.eigvalsh(covariance)[-1]:
+    spread = np.linalg.eigvalsh(covariance)
+    if spread[0] <= SINGULAR_RATIO * spread[-1]:
         raise ValueError(
             "X has no spread in some direction (its covariance is singular): drop constant or linearly "
             "dependent columns, or set reg_covar > 0."

@@ -152,13 +152,15 @@ def test_chunked_and_batched_equal_the_plain_recursion(L):
     assert fast.log_likelihood == pytest.approx(reference.log_likelihood, rel=1e-12)
     np.testing.assert_allclose(fast.gamma, reference.gamma, atol=1e-12)
     np.testing.assert_allclose(fast.transitions, reference.transitions, rtol=1e-12, atol=1e-12)
-    pieces = [x[:1], x[1:50], x[50:51], x[51:900], x[900:]]
-    both = [fb.scaled_emissions(params.emission.log_probs(p)) for p in pieces]
-    for got, (bp, sp) in zip(fb.batched([q[0] for q in both], [q[1] for q in both], params.start, params.transition), both):
-        want = fb.scaled(bp, sp, params.start, params.transition)
-        assert got.log_likelihood == pytest.approx(want.log_likelihood, rel=1e-12)
-        np.testing.assert_allclose(got.gamma, want.gamma, atol=1e-12)
-        np.testing.assert_allclose(got.transitions, want.transitions, rtol=1e-12, atol=1e-12)
+    # sequences of unequal lengths (one of a single step) batched with padding
+    lengths = np.array([1, 49, 1, 849, 2101])
+    gamma, start_counts, transitions, log_p = fb.batched_statistics(b, s, lengths, params.start, params.transition)
+    pieces = np.split(np.arange(len(x)), np.cumsum(lengths)[:-1])
+    want = [fb.scaled(b[i], s[i], params.start, params.transition) for i in pieces]
+    np.testing.assert_allclose(log_p, [w.log_likelihood for w in want], rtol=1e-12)
+    np.testing.assert_allclose(gamma, np.concatenate([w.gamma for w in want]), atol=1e-12)
+    np.testing.assert_allclose(start_counts, sum(w.gamma[0] for w in want), rtol=1e-12)
+    np.testing.assert_allclose(transitions, sum(w.transitions for w in want), rtol=1e-12, atol=1e-12)
 
 
 def test_structural_zeros_are_kept_and_exact():
