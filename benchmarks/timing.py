@@ -3,14 +3,17 @@ import numpy as np
 
 
 def per_iteration(timer, data, start, n_short: int, n_long: int, repeats: int):
-    """Best of ``repeats``: (seconds per iteration, one-off set-up seconds, the objective the long fit reports).
+    """(seconds per iteration, one-off set-up seconds, the objective the long fit reports).
 
-    ``timer(data, start, n_iter)`` returns (seconds, objective) of a fit of n_iter iterations.
+    ``timer(data, start, n_iter)`` returns (seconds, objective) of a fit of n_iter iterations. Each fit length
+    is timed ``repeats`` times and its fastest run kept (noise only ever adds time); the difference of the two
+    fastest runs is then divided by the extra iterations. (The best of per-repeat differences would be biased
+    low: a short run slowed by noise makes its difference too small.)
     """
-    best_iteration, best_setup = np.inf, np.inf
+    shorts, longs = [], []
     for _ in range(repeats):
-        short, _ = timer(data, start, n_short)
-        long, objective = timer(data, start, n_long)
-        iteration = (long - short) / (n_long - n_short)
-        best_iteration, best_setup = min(best_iteration, iteration), min(best_setup, short - n_short * iteration)
-    return best_iteration, best_setup, objective
+        shorts.append(timer(data, start, n_short)[0])
+        seconds, objective = timer(data, start, n_long)
+        longs.append(seconds)
+    iteration = (min(longs) - min(shorts)) / (n_long - n_short)
+    return iteration, min(shorts) - n_short * iteration, objective

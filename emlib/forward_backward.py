@@ -23,13 +23,16 @@ one matrix product over all t. Normalising each xi_t by its own n_t is what make
 sequences simply add: Rabiner's multiple-sequence formulas (his eqs. 109-110) weight each sequence by 1/P_k,
 which with scaling is already done and must not be applied again (the errata noted by Rahimi 2000).
 
-The fast versions compute exactly these quantities with few Python steps:
+The fast version (``grid_statistics``) computes exactly these quantities with few Python steps. All the sequences
+are cut into chunks of L steps laid side by side as the C columns of a grid (``Grid``), so that step j of every
+chunk is one (C, K) block and each recursion is a loop over L steps, not T:
 
-* ``batched``: many sequences as one (L, S, K) block per time step, shorter ones padded at the end with b = 1,
-  which is exact (a padded step changes no likelihood and its beta is 1), its transitions masked out;
-* ``chunked``: one long sequence cut into C chunks of length L (about sqrt T): each chunk's transfer matrix
-  P_c = prod_j A diag(b_j), the messages across chunk boundaries sequentially over C steps, then the exact scaled
-  messages inside all chunks at once, each step touching one contiguous (C, K) block.
+* the transfer matrix of each chunk, P_c = prod_j A diag(b_j), and from them the messages across chunk boundaries,
+  as running products over the chunks of each sequence in log2(chunks) vectorised steps;
+* one forward and one backward sweep over all the chunks at once, renormalised every R steps rather than every
+  step (R from a bound on how fast the mass can drain), the backward messages scaled by the forward normalisers
+  as in Rabiner's scaling, so that gamma = alpha * beta and the expected transition counts are one matrix product;
+* sequences of different lengths are padded at their ends with emission likelihood 1, which is exact.
 """
 from __future__ import annotations
 
@@ -59,13 +62,19 @@ def row_max(a: np.ndarray) -> np.ndarray:
     return top
 
 
-def scaled_emissions(log_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(b, log_scale) with b_t = exp(log b_t - max_k log b_t(k)): the largest scaled likelihood at each step is 1."""
+def scaled_emissions(log_b: np.ndarray, *, overwrite: bool = False, cells: np.ndarray | None = None):
+    """(b, log_scale) with b_t = exp(log b_t - max_k log b_t(k)): the largest scaled likelihood at each step is 1.
+
+    ``overwrite=True`` computes b in the memory of log_b. ``cells``: for log_b in grid order, the cell of each
+    observation (``Grid.cells``), so that an error names the observation, not the cell.
+    """
     log_scale = row_max(log_b)
     if not np.all(np.isfinite(log_scale)):
         t = int(np.argmin(np.isfinite(log_scale)))
+        t = t if cells is None else int(np.flatnonzero(cells == t)[0])
         raise ValueError(f"observation {t} has zero probability under every state: the parameters cannot explain it.")
-    return np.exp(log_b - log_scale[:, None]), log_scale
+    b = np.subtract(log_b, log_scale[:, None], out=log_b if overwrite else None)
+    return np.exp(b, out=b), log_scale
 
 
 IMPOSSIBLE = ("the observations have zero probability under these parameters: an observation can only come from a "
@@ -140,147 +149,250 @@ def log_space(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> Posteriors
     return Posteriors(gamma / gamma.sum(axis=1, keepdims=True), np.exp(log_xi).sum(axis=0), float(log_c.sum()))
 
 
-# --------------------------------------------------------------------------------------- the fast ones
+# --------------------------------------------------------------------------------------- the fast one
+
+#: Sequences up to this long fill one column of the grid each; longer ones are cut into chunks.
+LONG = 4096
+
+
+def chunk_length(T: int) -> int:
+    """L about sqrt(T / 2): balances the L vectorised steps inside chunks (three loops: transfer matrices,
+    forward, backward) against the C = T / L sequential steps across chunk boundaries (two loops, cheaper)."""
+    return max(1, int(np.ceil(np.sqrt(T / 2.0))))
+
+
+class Grid(NamedTuple):
+    """Where the observations of several sequences sit in the (L, C) grid of the fast forward-backward.
+
+    Each sequence is cut into chunks of L steps that fill consecutive columns; step t of a sequence whose first
+    chunk is column h goes to grid cell (t mod L, h + t div L), flat index (t mod L) C + h + t div L. Step j of
+    every chunk is then one contiguous (C, K) block of an (L, C, K) array. Cells after a sequence's end are
+    padding: their emission likelihood is 1, which changes no probability.
+
+    cells:     (sum T,) the flat cell of each observation, sequences concatenated in order.
+    padding:   flat cells that hold no observation.
+    heads:     (S,) the column of each sequence's first chunk.
+    before:    (C,) how many chunks of its sequence come before each column (0 at the heads).
+    after:     (C,) how many chunks of its sequence come after each column.
+    """
+
+    L: int
+    C: int
+    cells: np.ndarray
+    padding: np.ndarray
+    heads: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+    @classmethod
+    def of(cls, lengths, L: int | None = None) -> "Grid":
+        """The grid for sequences of these lengths: one column each if none is longer than LONG, else chunks of
+        ``chunk_length`` of the longest."""
+        lengths = np.asarray(lengths, dtype=np.intp)
+        longest = int(lengths.max())
+        L = int(L or (longest if longest <= LONG else chunk_length(longest)))
+        n_chunks = -(-lengths // L)
+        heads = np.concatenate([[0], np.cumsum(n_chunks)[:-1]]).astype(np.intp)
+        C = int(n_chunks.sum())
+        sequence = np.repeat(np.arange(len(lengths)), lengths)
+        t = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        cells = (t % L) * C + heads[sequence] + t // L
+        occupied = np.zeros(L * C, dtype=bool)
+        occupied[cells] = True
+        before = np.arange(C) - np.repeat(heads, n_chunks)
+        after = np.repeat(n_chunks, n_chunks) - 1 - before
+        return cls(L, C, cells, np.flatnonzero(~occupied), heads, before, after)
+
+    @property
+    def continued(self) -> np.ndarray:
+        """The columns whose sequence goes on from the column to their left."""
+        return np.flatnonzero(self.before > 0)
+
+    def place(self, rows: np.ndarray, fill=0) -> np.ndarray:
+        """Rows (sum T, ...) of the concatenated sequences -> (L C, ...) in grid order, ``fill`` at the padding."""
+        out = np.full((self.L * self.C,) + rows.shape[1:], fill, dtype=rows.dtype)
+        out[self.cells] = rows
+        return out
+
+
+class Statistics(NamedTuple):
+    """gamma (L C, K) in grid order (zero at the padding), start counts (K,), transition counts (K, K), and
+    sum_t log c_t, the log-likelihood of the scaled emissions (add the log scales for the log-likelihood)."""
+
+    gamma: np.ndarray
+    start_counts: np.ndarray
+    transitions: np.ndarray
+    log_c: float
+
+
+def buffer(space: dict | None, name: str, shape: tuple) -> np.ndarray:
+    """An uninitialised float array, kept in ``space`` and reused by the next call with the same name and shape.
+
+    The fast E step keeps its large arrays in such a space from one iteration to the next: a fresh array of a few
+    megabytes costs more than a pass over it, because the operating system maps and zeroes its pages on first touch.
+    """
+    if space is None:
+        return np.empty(shape)
+    a = space.get(name)
+    if a is None or a.shape != shape:
+        a = space[name] = np.empty(shape)
+    return a
+
 
 def renormalisation_interval(A: np.ndarray) -> int:
     """R such that messages renormalised every R steps cannot underflow.
 
     The scaled emissions have max_k b_t(k) = 1, so one step keeps at least min_ij A_ij of a message's mass:
-    after R steps at least (min A)^R, which must stay above about 1e-250. With a zero in A there is no such
-    bound, and the messages are renormalised at every step.
+    after R steps at least (min A)^R, which must stay above 1e-100 (a wide margin, so that the backward messages,
+    which are divided by the forward normalisers, stay far from overflow too). With a zero in A there is no such
+    bound, and the messages are renormalised at every step, as in Rabiner's scaling.
     """
     smallest = A.min()
     if smallest <= 0:
         return 1
-    return int(max(1, min(64, np.floor(-250 * np.log(10) / np.log(smallest)))))
+    return int(max(1, min(64, np.floor(-100 * np.log(10) / np.log(smallest)))))
 
 
-def _forward_block(first: np.ndarray, A: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Forward over a block of independent runs: B (L, C, K) emissions, ``first`` (C, K) the predictive
-    distribution of each run's first step. Returns alpha (L, C, K), each alpha_t proportional to the filtered
-    distribution p(z_t | x_0..x_t), and log c (L, C), the log normalisers: their sum over a run is its
-    log-likelihood. Messages are renormalised every R steps (``renormalisation_interval``); in between,
-    log c is 0 and alpha carries the mass."""
+def _transfer_matrices(A: np.ndarray, B: np.ndarray, R: int, space: dict | None = None) -> np.ndarray:
+    """P_c = prod_{j=1}^{L-1} A diag(b_j) for every chunk c, each scaled to sum one: an array (K, C, K) with
+    P[i, c, l] = (P_c)_il. Row i of every P_c is the forward pass of chunk c from state i, so the K rows advance
+    together: one matrix product and one product with b_j (broadcast over the outer axis, which is fast) a step."""
     L, C, K = B.shape
-    R = renormalisation_interval(A)
-    alpha, log_c = np.empty((L, C, K)), np.zeros((L, C))
+    P, Q = buffer(space, "P", (K, C, K)), buffer(space, "Q", (K, C, K))
+    P[:] = np.eye(K)[:, None, :]
+    P_rows, Q_rows = P.reshape(K * C, K), Q.reshape(K * C, K)  # views: one matrix product per step
+    for j in range(1, L):
+        np.matmul(P_rows, A, out=Q_rows)
+        np.multiply(Q, B[j], out=P)
+        if j % R == 0 or j == L - 1:
+            P /= (P.sum(axis=0) @ np.ones(K))[:, None]
+    return P.transpose(1, 0, 2)
+
+
+def _normalised(v: np.ndarray) -> np.ndarray:
+    """v / (sum of each v[c]) for v of shape (C, K) or (C, K, K)."""
+    return v / (v.reshape(len(v), -1) @ np.ones(v[0].size)).reshape((-1,) + (1,) * (v.ndim - 1))
+
+
+def _running_products(M: np.ndarray, depth: np.ndarray, step: int) -> np.ndarray:
+    """Products along chains of columns, in log2(max depth) vectorised steps (a Hillis-Steele scan).
+
+    With step = -1: out[c] = M[c - depth[c] + 1] @ ... @ M[c - 1] @ M[c], the product of the depth[c] matrices
+    ending at column c; with step = +1: out[c] = M[c] @ M[c + 1] @ ... @ M[c + depth[c] - 1]. Columns with
+    depth 0 are not used. Each product is scaled to sum one: only its direction matters here.
+    """
+    out, d = M.copy(), 1
+    while d < depth.max():
+        c = np.flatnonzero(depth > d)
+        out[c] = _normalised(out[c - d] @ out[c] if step < 0 else out[c] @ out[c + d])
+        d *= 2
+    return out
+
+
+def _boundary_messages(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarray, R: int, space=None):
+    """first (C, K): the predictive distribution p(z | everything before) at the first step of each chunk, and
+    last (C, K): the direction of beta at the last step of each chunk, carried across the chunk boundaries.
+
+    With G_c = diag(b_0) P_c the whole of chunk c: first_c is proportional to start G_h A G_{h+1} A ... G_{c-1} A
+    (h the sequence's first chunk), and last_c to A G_{c+1} A G_{c+2} ... A G_e 1 (e its last chunk): running
+    products of the chunk maps, computed for all columns at once."""
+    C, K = B.shape[1:]
+    first, last = np.empty((C, K)), np.ones((C, K))
+    first[:] = start
+    continued = grid.continued
+    if len(continued):
+        G = B[0][:, :, None] * _transfer_matrices(A, B, R, space)
+        forward = _running_products(G @ A, grid.before + 1, step=-1)  # forward[c - 1]: all the chunks before c
+        first[continued] = _normalised(start @ forward[continued - 1])
+        backward = _running_products(A @ G, grid.after + 1, step=+1)  # backward[c + 1]: all the chunks after c
+        has_next = np.flatnonzero(grid.after > 0)
+        last[has_next] = _normalised(backward[has_next + 1] @ np.ones(K))
+    return first, last
+
+
+def _is_renormalised(j: int, L: int, R: int) -> bool:
+    return j == 0 or j % R == R - 1 or j == L - 1
+
+
+def _forward_block(first: np.ndarray, A: np.ndarray, B: np.ndarray, R: int, space=None) -> tuple[np.ndarray, dict]:
+    """Forward over all chunks at once: alpha (L, C, K) from each chunk's predictive ``first`` (C, K).
+
+    alpha_j = (alpha_{j-1} A) * b_j, renormalised to sum one at the steps j where ``_is_renormalised``; there
+    c_j is the sum divided out, the other steps have c_j = 1. Returns alpha and {j: c_j (C,)} for the
+    renormalised steps: sum log c over a sequence's cells is its scaled log-likelihood."""
+    L, C, K = B.shape
+    alpha, c = buffer(space, "alpha", (L, C, K)), {}
     np.multiply(first, B[0], out=alpha[0])
     for j in range(L):
         if j:
             np.matmul(alpha[j - 1], A, out=alpha[j])
             alpha[j] *= B[j]
-        if j % R == R - 1 or j == L - 1 or j == 0:
-            s = row_sums(alpha[j])
-            if not np.all(s > 0):
+        if _is_renormalised(j, L, R):
+            c[j] = row_sums(alpha[j])
+            if not np.all(c[j] > 0):
                 raise ValueError(IMPOSSIBLE)
-            alpha[j] /= s[:, None]
-            log_c[j] = np.log(s)
-    return alpha, log_c
+            alpha[j] /= c[j][:, None]
+    return alpha, c
 
 
-def _backward_block(last: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Backward over a block: beta (L, C, K) from each run's last message ``last`` (C, K); each beta_t is known up
-    to a positive factor per run (renormalised every R steps), which the posteriors normalise away."""
+def _backward_block(last: np.ndarray, alpha: np.ndarray, c: dict, A: np.ndarray, B: np.ndarray, space=None):
+    """Backward over all chunks at once, scaled by the forward normalisers as in Rabiner (1989):
+
+        beta_j = A W_{j+1},    W_j = b_j * beta_j / c_j,
+
+    from beta at each chunk's last step, ``last`` scaled so that alpha . beta = 1 there. Then every step has
+    alpha_j * beta_j = gamma_j exactly, and sum_j alpha_j^T W_{j+1} = sum_j xi_j / A (elementwise): the expected
+    transition counts need no normaliser of their own. Returns W (L, C, K), beta (L, C, K)."""
     L, C, K = B.shape
-    R = renormalisation_interval(A)
-    beta = np.empty((L, C, K))
-    beta[-1] = last
+    beta, W = buffer(space, "beta", (L, C, K)), buffer(space, "W", (L, C, K))
     At = np.ascontiguousarray(A.T)
-    for j in range(L - 2, -1, -1):
-        m = np.multiply(B[j + 1], beta[j + 1], out=beta[j])
-        np.matmul(m, At, out=beta[j])
-        if (L - 1 - j) % R == 0:
-            beta[j] /= row_sums(beta[j])[:, None]
-    return beta
+    beta[-1] = last / row_sums(alpha[-1] * last)[:, None]
+    for j in range(L - 1, -1, -1):
+        np.multiply(B[j], beta[j], out=W[j])
+        if j in c:
+            W[j] /= c[j][:, None]
+        if j:
+            np.matmul(W[j], At, out=beta[j - 1])
+    return W, beta
 
 
-def batched_statistics(b: np.ndarray, log_scale: np.ndarray, lengths: np.ndarray, start: np.ndarray, A: np.ndarray):
-    """Posterior statistics of many sequences at once, with no loop over the sequences.
+def grid_statistics(B: np.ndarray, grid: Grid, start: np.ndarray, A: np.ndarray, R: int | None = None,
+                    space: dict | None = None) -> Statistics:
+    """The posterior statistics of all the sequences of ``grid`` from their scaled emissions B (L, C, K) in grid
+    order (1 at the padding): the transfer matrices and boundary messages, then one forward and one backward sweep
+    over all chunks at once, then gamma = alpha * beta and the transition counts as one matrix product.
+    ``space``: see ``buffer``; gamma is then one of its arrays, overwritten by the next call.
 
-    b, log_scale: the scaled emissions of all the sequences, concatenated: (sum T, K) and (sum T,).
-    lengths: (S,) the length of each sequence.
-    Returns (gamma (sum T, K) in the same order, start counts (K,), transition counts (K, K), log-likelihoods (S,)).
-    """
-    S, K, L = len(lengths), len(start), lengths.max()
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    if np.all(lengths == L):  # equal lengths: the block is a transpose, no padding
-        B = np.ascontiguousarray(b.reshape(S, L, K).transpose(1, 0, 2))
-        rows = None
-    else:  # row n of b goes to step (n - its sequence's offset) of column (its sequence): one flat index
-        column = np.repeat(np.arange(S), lengths)
-        rows = (np.arange(len(b)) - offsets[column]) * S + column
-        B = np.ones((L * S, K))
-        B[rows] = b
-        B = B.reshape(L, S, K)
-    alpha, log_c = _forward_block(np.broadcast_to(start, (S, K)), A, B)
-    beta = _backward_block(np.ones((S, K)), A, B)
-    log_p = log_c.sum(axis=0) + np.add.reduceat(log_scale, offsets)  # padded steps (b = 1) keep the mass exactly
-    gamma = _posteriors(alpha, beta)
-    W = B[1:] * beta[1:]
-    n = row_sums((alpha[:-1].reshape(-1, K) @ A).reshape(W.shape) * W)  # one 2-D product, not L small ones
-    if rows is None:
-        W /= n[:, :, None]
-        gamma_rows = gamma.transpose(1, 0, 2).reshape(-1, K)
-    else:
-        valid = np.arange(1, L)[:, None] < lengths[None, :]  # a step j -> j + 1 counts when j + 1 < length
-        W *= (valid / np.where(valid, n, 1.0))[:, :, None]
-        gamma_rows = gamma.reshape(L * S, K)[rows]
-    transitions = A * (alpha[:-1].reshape(-1, K).T @ W.reshape(-1, K))
-    return gamma_rows, gamma[0].sum(axis=0), transitions, log_p
+    Range: the forward messages keep at least 1e-100 of their mass between renormalisations
+    (``renormalisation_interval``), and the backward ones are at most Rabiner's scaled beta, which is at most
+    1 / min A_ij; so only a transition matrix with zeros (renormalisation at every step, Rabiner's scaling
+    exactly) could overflow, and then a ValueError says so rather than return NaN."""
+    L, C, K = B.shape
+    R = R or renormalisation_interval(A)
+    first, last = _boundary_messages(grid, A, B, start, R, space)
+    alpha, c = _forward_block(first, A, B, R, space)
+    W, beta = _backward_block(last, alpha, c, A, B, space)
+    W.reshape(L * C, K)[grid.padding] = 0.0  # no transition into a padded step
+    counts = alpha[:-1].reshape(-1, K).T @ W[1:].reshape(-1, K)
+    continued = grid.continued  # the pairs (last step of a chunk, first step of the next):
+    counts += alpha[-1, continued - 1].T @ W[0, continued]
+    gamma = np.multiply(alpha, beta, out=beta).reshape(L * C, K)
+    gamma[grid.padding] = 0.0
+    log_c = float(sum(np.log(v).sum() for v in c.values()))
+    transitions = A * counts
+    if not (np.isfinite(transitions).all() and np.isfinite(gamma.sum())):
+        raise ValueError("the scaled forward-backward overflowed (a transition matrix with zeros and extremely "
+                         "unlikely observations): use method='log', the log-space recursion.")
+    return Statistics(gamma, gamma[grid.heads].sum(axis=0), transitions, log_c)
 
 
-def chunk_length(T: int) -> int:
-    """L about sqrt(2 T): balances the L vectorised steps inside chunks against the C sequential boundary steps."""
-    return max(1, int(np.ceil(np.sqrt(2.0 * T))))
-
-
-def chunked(b: np.ndarray, log_scale: np.ndarray, start: np.ndarray, A: np.ndarray, L: int | None = None) -> Posteriors:
-    """Posteriors of one long sequence by chunks (see the module docstring); equal to ``scaled`` to round-off."""
-    T, K = b.shape
-    L = L or chunk_length(T)
-    C = -(-T // L)
-    padded = np.ones((C * L, K))
-    padded[:T] = b
-    B = np.ascontiguousarray(padded.reshape(C, L, K).transpose(1, 0, 2))  # (L, C, K): step j of every chunk
-
-    # transfer matrices of steps 1..L-1 of each chunk, P_c = prod_j A diag(b_j), renormalised as they grow
-    R = renormalisation_interval(A)
-    P = np.broadcast_to(np.eye(K), (C, K, K)).copy()
-    Q = np.empty_like(P)
-    P_rows, Q_rows = P.reshape(C * K, K), Q.reshape(C * K, K)  # views: one matrix product per step
-    for j in range(1, L):
-        np.matmul(P_rows, A, out=Q_rows)
-        np.multiply(Q, B[j][:, None, :], out=P)
-        if j % R == 0 or j == L - 1:
-            P /= row_sums(P.reshape(C, K * K))[:, None, None]
-
-    # messages across chunk boundaries, sequentially over the chunks:
-    # first[c] = p(z at the start of chunk c | everything before), last[c] = beta at the last step of chunk c
-    forward = (B[0][:, :, None] * P) @ A  # alpha at a chunk start -> predictive at the next chunk's start
-    backward = A @ (B[0][:, :, None] * P)  # beta at a chunk's last step -> beta at the previous chunk's last step
-    first, last = np.empty((C, K)), np.empty((C, K))
-    first[0], last[-1] = start, 1.0
-    for c in range(1, C):
-        v = first[c - 1] @ forward[c - 1]
-        first[c] = v / v.sum()
-    for c in range(C - 2, -1, -1):
-        v = backward[c + 1] @ last[c + 1]
-        last[c] = v / v.sum()
-
-    alpha, log_c = _forward_block(first, A, B)
-    beta = _backward_block(last, A, B)
-    log_p = log_c.sum() + log_scale.sum()  # the padded steps (b = 1) keep the mass exactly
-    gamma = _posteriors(alpha, beta).transpose(1, 0, 2).reshape(C * L, K)[:T]
-
-    # expected transitions, in the block layout: pairs (j, j + 1) inside each chunk, and each chunk's last step
-    # with the next chunk's first; a pair counts when its second step is a real one (time c L + j + 1 < T)
-    W = B * beta
-    AW = (alpha.reshape(-1, K) @ A).reshape(alpha.shape)  # one 2-D product, not L small ones
-    inside = W[1:] / row_sums(AW[:-1] * W[1:])[:, :, None]
-    inside[T - (C - 1) * L - 1:, -1] = 0.0
-    across = W[0, 1:] / row_sums(AW[-1, :-1] * W[0, 1:])[:, None]
-    counts = alpha[:-1].reshape(-1, K).T @ inside.reshape(-1, K) + alpha[-1, :-1].T @ across
-    return Posteriors(gamma, A * counts, float(log_p))
+def fast(b: np.ndarray, log_scale: np.ndarray, lengths, start: np.ndarray, A: np.ndarray, L: int | None = None):
+    """The fast statistics of sequences given in time order (scaled emissions (sum T, K) concatenated and their
+    lengths): (gamma (sum T, K) in time order, start counts, transition counts, total log-likelihood)."""
+    grid = Grid.of(lengths, L)
+    B = grid.place(b, fill=1.0).reshape(grid.L, grid.C, -1)
+    s = grid_statistics(B, grid, start, A)
+    return s.gamma[grid.cells], s.start_counts, s.transitions, s.log_c + float(log_scale.sum())
 
 
 def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, float]:

@@ -139,12 +139,13 @@ def natural_parameters(means: np.ndarray, U: np.ndarray, log_det: np.ndarray, ce
     return eta
 
 
-def log_densities(F: Features, means: np.ndarray, U: np.ndarray, log_dets: np.ndarray) -> np.ndarray:
-    """log N(x_n | mu_k, Sigma_k) for every point and component, shape (N, K): T @ eta^T, one matrix product.
+def log_densities(F: Features, means: np.ndarray, U: np.ndarray, log_dets: np.ndarray, out=None) -> np.ndarray:
+    """log N(x_n | mu_k, Sigma_k) for every point and component, shape (N, K): T @ eta^T, one matrix product
+    (into ``out`` if given).
 
     Components far from the centre in their own metric (see CANCELLATION_LIMIT) are computed the textbook way.
     """
-    log_dens = F.T @ natural_parameters(means, U, log_dets, F.centre).T
+    log_dens = np.matmul(F.T, natural_parameters(means, U, log_dets, F.centre).T, out=out)
     for k in np.flatnonzero(centre_distance(means, U, F.centre) > CANCELLATION_LIMIT):
         log_dens[:, k] = log_density(F.X, means[k], U[k], log_dets[k])
     return log_dens

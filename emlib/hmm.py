@@ -33,10 +33,9 @@ __all__ = [
     "viterbi", "sample", "METHODS",
 ]
 
-#: Forward-backward implementations: "fast" (batched and chunked), "scaled" (Rabiner's recursion), "log".
+#: Forward-backward implementations: "fast" (all sequences and chunks at once on a grid), "scaled" (Rabiner's
+#: recursion, one step at a time), "log" (log-space messages).
 METHODS = ("fast", "scaled", "log")
-#: Sequences at least this long are run by chunks rather than batched with the others.
-LONG = 4096
 
 
 # ----------------------------------------------------------------------------------------------- parameters
@@ -67,10 +66,10 @@ class Categorical(NamedTuple("_Categorical", [("probs", np.ndarray)])):
                              "of the emission probs: recode the symbols as 0..M-1.")
         return x.astype(np.intp)
 
-    def log_probs(self, x: np.ndarray) -> np.ndarray:
-        """log p(x_t | z_t = k), shape (T, K)."""
+    def log_probs(self, x: np.ndarray, out=None) -> np.ndarray:
+        """log p(x_t | z_t = k), shape (T, K) (into ``out`` if given)."""
         with np.errstate(divide="ignore"):
-            return np.log(self.probs.T[x])
+            return np.take(np.log(self.probs.T), x, axis=0, out=out)
 
 
 _GaussianFields = NamedTuple("_Gaussian", [("means", np.ndarray), ("covariances", np.ndarray)])
@@ -110,10 +109,10 @@ class Gaussian(gaussian.CholeskyFactors, _GaussianFields):
                              f"dimension), got {x.shape}.")
         return finite(x, name)
 
-    def log_probs(self, x) -> np.ndarray:
-        """log N(x_t | mu_k, Sigma_k), shape (T, K); ``x`` an array or prepared ``gaussian.Features``."""
+    def log_probs(self, x, out=None) -> np.ndarray:
+        """log N(x_t | mu_k, Sigma_k), shape (T, K) (into ``out`` if given); ``x`` an array or ``gaussian.Features``."""
         F = x if isinstance(x, gaussian.Features) else gaussian.features(x)
-        return gaussian.log_densities(F, self.means, self.inverse_cholesky, self.log_dets)
+        return gaussian.log_densities(F, self.means, self.inverse_cholesky, self.log_dets, out=out)
 
 
 Emission = Union[Categorical, Gaussian]
@@ -168,10 +167,20 @@ class HMMStats(Stats):
 
 
 class Data(NamedTuple):
-    """Sequences checked and prepared once for many E steps: the list, their concatenation, and (Gaussian) features."""
+    """Sequences checked and prepared once for many E steps.
+
+    sequences: the checked arrays.
+    joined:    their concatenation: symbols (sum T,), or Gaussian features of (sum T, D) vectors.
+    grid:      the ``forward_backward.Grid`` of the fast forward-backward.
+    gridded:   ``joined`` placed in grid order; at the padding, symbol 0 or the features of the centre.
+    space:     the arrays the fast E step reuses from one iteration to the next (``forward_backward.buffer``).
+    """
 
     sequences: list
     joined: object
+    grid: fb.Grid
+    gridded: object
+    space: dict
 
 
 def prepare(sequences, emission: Emission) -> Data:
@@ -190,9 +199,15 @@ def prepare(sequences, emission: Emission) -> Data:
             raise ValueError(f"sequence {i} is empty: every sequence needs at least one observation.")
         checked.append(x)
     joined = np.concatenate(checked)
+    grid = fb.Grid.of([len(x) for x in checked])
     if isinstance(emission, Gaussian):
         joined = gaussian.features(joined)
-    return Data(checked, joined)
+        X = grid.place(joined.X)
+        X[grid.padding] = joined.centre
+        gridded = gaussian.Features(X, joined.centre, grid.place(joined.T))
+    else:
+        gridded = grid.place(joined)
+    return Data(checked, joined, grid, gridded, {})
 
 
 def _log_emissions(data: Data, emission: Emission) -> list[np.ndarray]:
@@ -201,7 +216,8 @@ def _log_emissions(data: Data, emission: Emission) -> list[np.ndarray]:
 
 
 def _posteriors(data: Data, params: HMMParams, method: str):
-    """(gamma of every step concatenated (sum T, K), start counts, transition counts, total log-likelihood)."""
+    """(gamma (sum T, K), start counts, transition counts, total log-likelihood). gamma is in the order of
+    ``data.gridded`` for the fast method, of ``data.joined`` for the others."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
     start, A = params.start, params.transition
@@ -213,40 +229,24 @@ def _posteriors(data: Data, params: HMMParams, method: str):
             parts = [fb.scaled(*fb.scaled_emissions(log_b), start, A) for log_b in log_bs]
         return (np.concatenate([p.gamma for p in parts]), sum(p.gamma[0] for p in parts),
                 sum(p.transitions for p in parts), float(sum(p.log_likelihood for p in parts)))
-    # fast: scale all emissions at once; long sequences by chunks, the short ones in one batch
-    b, log_scale = fb.scaled_emissions(params.emission.log_probs(data.joined))
-    lengths = np.array([len(x) for x in data.sequences])
-    ends = np.cumsum(lengths)
-    long = lengths >= LONG
-    gamma = np.empty_like(b)
-    start_counts, transitions, log_p = np.zeros(len(start)), np.zeros_like(A), 0.0
-    for end, T in zip(ends[long], lengths[long]):
-        part = fb.chunked(b[end - T:end], log_scale[end - T:end], start, A)
-        gamma[end - T:end] = part.gamma
-        start_counts += part.gamma[0]
-        transitions += part.transitions
-        log_p += part.log_likelihood
-    if not long.all():
-        rows = np.repeat(~long, lengths)
-        everything = not long.any()
-        g, s0, xi, lp = fb.batched_statistics(b if everything else b[rows], log_scale if everything else log_scale[rows],
-                                              lengths[~long], start, A)
-        gamma[rows] = g
-        start_counts += s0
-        transitions += xi
-        log_p += lp.sum()
-    return gamma, start_counts, transitions, float(log_p)
+    grid, K = data.grid, len(start)
+    log_b = params.emission.log_probs(data.gridded, out=fb.buffer(data.space, "b", (grid.L * grid.C, K)))
+    log_b[grid.padding] = 0.0  # a padded step has likelihood 1
+    b, log_scale = fb.scaled_emissions(log_b, overwrite=True, cells=grid.cells)
+    s = fb.grid_statistics(b.reshape(grid.L, grid.C, K), grid, start, A, space=data.space)
+    return s.gamma, s.start_counts, s.transitions, s.log_c + float(log_scale.sum())
 
 
 def e_step(sequences, params: HMMParams, *, method: str = "fast") -> tuple[HMMStats, float]:
     """Expected sufficient statistics under p(z | x, params) and the total log-likelihood sum_s log p(x^s | params)."""
     data = prepare(sequences, params.emission)
     gamma, start_counts, transitions, log_p = _posteriors(data, params, method)
+    x = data.gridded if method == "fast" else data.joined
     if isinstance(params.emission, Categorical):
-        x, M = data.joined, params.emission.probs.shape[1]
+        M = params.emission.probs.shape[1]
         emission = SymbolStats(np.stack([np.bincount(x, weights=g, minlength=M) for g in gamma.T]))
     else:
-        emission = gaussian_statistics(data.joined, gamma)
+        emission = gaussian_statistics(x, gamma)
     return HMMStats(start_counts, transitions, emission, float(len(data.sequences))), log_p
 
 
@@ -293,12 +293,10 @@ def log_likelihood(sequences, params: HMMParams, *, method: str = "fast") -> flo
 def posteriors(obs, params: HMMParams, *, method: str = "scaled") -> fb.Posteriors:
     """For one sequence: gamma (T, K) = p(z_t = k | x), the expected transition counts (K, K), and log p(x)."""
     data = prepare([obs], params.emission)
-    log_b = _log_emissions(data, params.emission)[0]
-    if method == "log":
-        return fb.log_space(log_b, params.start, params.transition)
-    b, s = fb.scaled_emissions(log_b)
-    run = fb.chunked if (method == "fast" and len(log_b) >= LONG) else fb.scaled
-    return run(b, s, params.start, params.transition)
+    gamma, _, transitions, log_p = _posteriors(data, params, method)
+    if method == "fast":
+        gamma = gamma[data.grid.cells]
+    return fb.Posteriors(gamma, transitions, log_p)
 
 
 def viterbi(obs, params: HMMParams) -> tuple[np.ndarray, float]:
