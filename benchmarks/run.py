@@ -6,9 +6,15 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 
 import gmm_speed  # noqa: E402
 import hmm_speed  # noqa: E402
+import em_variants  # noqa: E402
+import vb_speed  # noqa: E402
 
 if __name__ == "__main__":
     print("== Gaussian mixture: emlib against scikit-learn ==")
     gmm_speed.main([])
     print("\n== Baum-Welch: emlib against hmmlearn ==")
     hmm_speed.main([])
+    print("\n== Variational Bayesian Gaussian mixture: emlib against scikit-learn ==")
+    vb_speed.main([])
+    print("\n== EM variants: incremental, online, SQUAREM against batch EM ==")
+    em_variants.main([])

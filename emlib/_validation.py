@@ -15,6 +15,8 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
     """Raise if ``array`` holds NaN or infinity, naming the first bad entry."""
     bad = ~np.isfinite(array)
     if bad.any():
+        if np.ndim(array) == 0:
+            raise ValueError(f"{name} is {float(array)}: it must be a finite number.")
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         kind = "NaN" if np.isnan(array[where]) else "infinite"
         raise ValueError(
@@ -63,3 +65,21 @@ def probability_vector(p: np.ndarray, name: str, *, positive: bool = False, atol
             f"{name} must sum to one, but sums to {value:.10g}{where}: divide by the sum "
             "(and check the step that computed it)."
         )
+
+
+def symmetric(matrices: np.ndarray, name: str) -> None:
+    """Raise unless the matrices (..., D, D) are finite and equal their transposes up to round-off."""
+    finite(matrices, name)
+    asymmetry = np.abs(matrices - matrices.swapaxes(-1, -2)).max()
+    if asymmetry > 1e-10 * np.abs(matrices).max():
+        raise ValueError(f"{name} must be symmetric, but differ from their transposes by up to {asymmetry:.3g}.")
+
+
+class Validated:
+    """Mixin for validated NamedTuple parameter classes: ``_replace`` builds through ``__new__``, so a changed copy
+    is checked like a new one."""
+
+    __slots__ = ()
+
+    def _replace(self, **changes):
+        return type(self)(**{**self._asdict(), **changes})

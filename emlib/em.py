@@ -25,7 +25,10 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["EMResult", "ObjectiveDecreasedError", "Stats", "run_em", "ROUNDOFF"]
+__all__ = [
+    "EMResult", "EMResultWithInfo", "ObjectiveDecreasedError", "Stats", "run_em", "run_incremental", "run_online",
+    "squarem", "ROUNDOFF",
+]
 
 #: Relative size of a decrease of the objective that is still taken for round-off.
 ROUNDOFF = 1e-10
@@ -162,3 +165,347 @@ def _evaluate(t, e_step, params):
             "(a zero probability where there is data, or an unbounded density)."
         )
     return stats, value
+
+
+# ----------------------------------------------------------------------------------------------- variants
+#
+# Incremental EM, online EM and SQUAREM: the same E and M steps, visited in another order. They return an
+# EMResultWithInfo, an EMResult that also carries what the particular driver counts.
+
+
+class EMResultWithInfo(EMResult):
+    """An ``EMResult`` (the same four fields; it unpacks, indexes and compares the same) with ``info``, a dict
+    of what a particular driver also counts or traces (EM-map evaluations, step lengths, log-likelihoods)."""
+
+    def __new__(cls, params, objective, converged, n_iter, info=None):
+        self = super().__new__(cls, params, objective, converged, n_iter)
+        self.info = dict(info or {})
+        return self
+
+
+def run_incremental(
+    block_e_step: Callable[[Any, Any], tuple[Any, float]],
+    m_step: Callable[[Any], Any],
+    expected_log_joint: Callable[[Any, Any], float],
+    init: Any,
+    blocks,
+    *,
+    max_passes: int = 100,
+    tol: float = 1e-8,
+    check_monotone: bool = True,
+    log_likelihood: Callable[[Any], float] | None = None,
+) -> EMResultWithInfo:
+    """Incremental EM (Neal and Hinton 1999, Section 4): an M step after the E step of each block of the data.
+
+    block_e_step(block, params) -> (s_b, H_b): the block's expected statistics under q_b = p(z_b | y_b, params)
+        and the entropy H_b = -E_{q_b}[log q_b] of that posterior.
+    expected_log_joint(S, params) -> E_q[log p(y, z | params)] for the total statistics S = sum_b s_b (for an
+        exponential family it is linear in S: no pass over the data).
+    blocks: a sequence of B blocks that together make the data set.
+
+    Start: a full E step at ``init`` (every q_b the posterior at init). One pass visits the blocks in order:
+
+        params <- m_step(S);   (s_b', H_b') <- block_e_step(block_b, params);   S <- S - s_b + s_b'.
+
+    (The M step comes first so that with B = 1 a pass is exactly one iteration of batch EM, ``run_em``.)
+    S is summed afresh from the stored s_b after each pass, so the subtractions leave no round-off behind.
+
+    Objective: the free energy after each pass (entry 0 at init),
+
+        F(q, params) = E_q[log p(y, z | params)] + sum_b H_b = L(params) - KL(q || p(z | y, params)) <= L(params).
+
+    Neal and Hinton show that neither a block's E step (it lowers that block's KL term to zero) nor an M step
+    (it maximizes the first term) can lower F, so F is monotone and the driver checks it like ``run_em``. The
+    log-likelihood L(params) after a pass is not monotone: q lags behind params. F = L whenever q is the exact
+    posterior at params (always with B = 1). If ``log_likelihood(params)`` is given, L is also evaluated after
+    every pass (one more full E step per pass) into ``info["log_likelihood"]`` (entry 0 at init).
+
+    Stopping rule: the relative gain of F per pass, F_t - F_{t-1} < tol |F_t|, or ``max_passes`` passes.
+    Returns EMResultWithInfo(params after the last pass's last M step, objective = F after 0, 1, ... passes,
+    converged, n_iter = passes; info: n_blocks, n_m_steps, log_likelihood if asked).
+    """
+    _check_settings(max_passes, tol, "max_passes")
+    blocks = list(blocks)
+    if not blocks:
+        raise ValueError("blocks is empty: pass the data split into at least one block.")
+
+    def block_step(t, b, params):
+        try:
+            stats, entropy = block_e_step(blocks[b], params)
+        except ValueError as error:
+            raise type(error)(f"at pass {t}, block {b}: {error}") from error
+        return stats, float(entropy)
+
+    def free_energy(t, total, entropies, params):
+        value = float(expected_log_joint(total, params)) + sum(entropies)
+        if not np.isfinite(value):
+            raise ValueError(f"at pass {t}: the free energy is {value}; the parameters have left the model.")
+        return value
+
+    params = init
+    block_stats, entropies = zip(*(block_step(0, b, params) for b in range(len(blocks))))
+    block_stats, entropies = list(block_stats), list(entropies)
+    total = _sum(block_stats)
+    objective = [free_energy(0, total, entropies, params)]
+    likelihoods = [] if log_likelihood is None else [float(log_likelihood(params))]
+    converged = False
+    for t in range(1, max_passes + 1):
+        for b in range(len(blocks)):
+            try:
+                params = m_step(total)
+            except ValueError as error:
+                raise type(error)(f"at pass {t}, block {b}: {error}") from error
+            new, entropies[b] = block_step(t, b, params)
+            total = total - block_stats[b] + new
+            block_stats[b] = new
+        total = _sum(block_stats)
+        value, previous = free_energy(t, total, entropies, params), objective[-1]
+        objective.append(value)
+        if log_likelihood is not None:
+            likelihoods.append(float(log_likelihood(params)))
+        gain = value - previous
+        if check_monotone and gain < -ROUNDOFF * abs(previous):
+            raise ObjectiveDecreasedError(
+                f"the free energy decreased in pass {t}, from {previous:.10g} to {value:.10g} (by {-gain:.3g}). "
+                "Neither a partial E step nor an M step can decrease it: the block E step, the entropy, the "
+                "M step or expected_log_joint does not match the model."
+            )
+        if tol > 0 and gain < tol * abs(value):
+            converged = True
+            break
+    info = dict(n_blocks=len(blocks), n_m_steps=(len(objective) - 1) * len(blocks))
+    if log_likelihood is not None:
+        info["log_likelihood"] = np.array(likelihoods)
+    return EMResultWithInfo(params, np.array(objective), converged, len(objective) - 1, info)
+
+
+def run_online(
+    batch_e_step: Callable[[Any, Any], tuple],
+    m_step: Callable[[Any], Any],
+    init: Any,
+    batches,
+    evaluate: Callable[[Any], float],
+    *,
+    n_passes: int = 1,
+    alpha: float = 0.6,
+    n0: float = 0.0,
+    average_after: int | None = None,
+    size: Callable[[Any], int] = len,
+) -> EMResultWithInfo:
+    """Online EM (Cappe and Moulines 2009): a stochastic approximation of the per-sample statistics.
+
+    batch_e_step(batch, params) -> (s, ...): the expected statistics of a mini-batch (only s is used; a model's
+        ``e_step`` fits as it is). size(batch) is its number of samples m (default ``len``).
+    batches: the mini-batches of one pass over the data, visited in order (shuffle them beforehand: the
+        recursion assumes independent draws).
+    evaluate(params) -> the objective on the whole data set (the log-likelihood), used once per pass.
+
+    Step n = 1, 2, ... (counted across passes) takes the next mini-batch Y_n:
+
+        s_n = (1 - gamma_n) s_{n-1} + gamma_n s(Y_n; params_{n-1}) / m_n,   params_n = m_step(s_n),
+        gamma_n = (n + n0)^(-alpha),   1/2 < alpha <= 1,  n0 >= 0,
+
+    with s_1 = s(Y_1; init) / m_1 (whatever gamma_1). The step sizes sum to infinity (alpha <= 1) while their
+    squares do not (alpha > 1/2), the conditions of the paper's convergence theorem; n0 > 0 damps the first
+    steps. It is the statistics that are averaged this way, not the parameters.
+
+    Polyak-Ruppert averaging (``average_after=n_avg``): after step n_avg the driver also keeps the running mean
+    of the statistics s_{n_avg+1}, ..., s_n and reports m_step of that mean. Cappe and Moulines average the
+    parameters params_k instead; averaging the statistics needs only their additivity, keeps every average a
+    valid parameter, and is the same to first order (m_step is smooth). The recursion itself (and every E step)
+    uses the unaveraged params_n; averaging is meant for alpha < 1 (the paper uses alpha = 0.6).
+
+    Objective: L of the reported parameters after each pass (entry 0 at init), by one full evaluation per pass.
+    It is not monotone in general (the recursion is stochastic): there is no monotonicity check and no
+    stopping rule; the driver runs ``n_passes`` passes and reports converged = False.
+    Returns EMResultWithInfo(params, objective, False, n_iter = n_passes; info: n_steps, last_step_size).
+    """
+    if isinstance(alpha, bool) or not (np.isscalar(alpha) and 0.5 < alpha <= 1):
+        raise ValueError(
+            f"alpha must satisfy 1/2 < alpha <= 1, got {alpha!r}: the step sizes (n + n0)^-alpha must sum to "
+            "infinity (alpha <= 1) and their squares must not (alpha > 1/2). Cappe and Moulines use 0.6."
+        )
+    if not (np.isscalar(n0) and np.isfinite(n0) and n0 >= 0):
+        raise ValueError(f"n0 must be a finite number >= 0 (the step-size offset), got {n0!r}.")
+    if isinstance(n_passes, bool) or int(n_passes) != n_passes or n_passes < 1:
+        raise ValueError(f"n_passes must be a whole number >= 1, got {n_passes!r}.")
+    if average_after is not None and (isinstance(average_after, bool) or int(average_after) != average_after
+                                      or average_after < 0):
+        raise ValueError(f"average_after must be None or a whole number of steps >= 0, got {average_after!r}.")
+    batches = list(batches)
+    if not batches:
+        raise ValueError("batches is empty: pass the data split into at least one mini-batch.")
+    sizes = [size(batch) for batch in batches]
+    for i, m in enumerate(sizes):
+        if not m >= 1:
+            raise ValueError(f"mini-batch {i} has {m} samples: every mini-batch needs at least one.")
+
+    params = current = init
+    evaluate_pair = lambda p: (None, evaluate(p))  # noqa: E731  (_evaluate wants an e_step's pair)
+    objective = [_evaluate(0, evaluate_pair, params)[1]]
+    s = average = None
+    n = n_averaged = 0
+    gamma = 1.0
+    for t in range(1, n_passes + 1):
+        for batch, m in zip(batches, sizes):
+            n += 1
+            try:
+                new = (1.0 / m) * batch_e_step(batch, current)[0]
+            except ValueError as error:
+                raise type(error)(f"at pass {t}, step {n}: {error}") from error
+            gamma = 1.0 if s is None else float((n + n0) ** -alpha)
+            s = new if s is None else (1 - gamma) * s + gamma * new
+            current = _at_step(t, n, m_step, s)
+            if average_after is not None and n > average_after:
+                n_averaged += 1
+                average = s if average is None else average + (1.0 / n_averaged) * (s - average)
+        params = current if average is None else _at_step(t, n, m_step, average)
+        objective.append(_evaluate(t, evaluate_pair, params)[1])
+    info = dict(n_steps=n, last_step_size=gamma, n_averaged=n_averaged)
+    return EMResultWithInfo(params, np.array(objective), False, n_passes, info)
+
+
+def squarem(
+    em_map: Callable[[Any], tuple[Any, float]],
+    init: Any,
+    to_vector: Callable[[Any], np.ndarray],
+    from_vector: Callable[[np.ndarray], Any],
+    *,
+    max_iter: int = 500,
+    tol: float = 1e-8,
+    max_backtracks: int = 3,
+    check_monotone: bool = True,
+) -> EMResultWithInfo:
+    """SQUAREM, scheme S3 (Varadhan and Roland 2008), around an EM map theta -> M(E(theta)).
+
+    em_map(params) -> (M(E(params)), objective at params): one E step and one M step; the E step gives the
+        objective at its argument for free (``run_em``'s e_step and m_step composed).
+    to_vector(params) -> a 1-D float array; from_vector(vector) -> params, raising ValueError when the vector
+        is not a valid parameter (a negative weight, a covariance that is not positive definite).
+
+    One cycle from theta_0, with F the EM map:
+
+        theta_1 = F(theta_0),  theta_2 = F(theta_1),  r = theta_1 - theta_0,  v = theta_2 - 2 theta_1 + theta_0,
+        alpha = min(-|r| / |v|, -1)                         (S3; alpha = -1 gives theta' = theta_2)
+        theta' = theta_0 - 2 alpha r + alpha^2 v            (the squared extrapolation)
+        theta_new = F(theta')                               (the stabilising EM step of the paper)
+
+    Safeguard: theta' is accepted when it is a valid parameter, F(theta') can be computed, and
+    L(theta') >= L(theta_0) (exactly; L(theta') comes with the stabilising step at no extra cost).
+    Then L(theta_new) >= L(theta') >= L(theta_0) by EM's own guarantee: the objective is monotone by
+    construction (and checked like ``run_em``). Otherwise alpha <- (alpha - 1) / 2, halfway to -1, at most
+    ``max_backtracks`` times; then alpha = -1, theta' = theta_2, three plain EM steps, always accepted.
+
+    Cost: a cycle takes 3 EM-map evaluations (theta_1, theta_2, the stabilising step), plus one for each
+    rejected extrapolation that was a valid parameter (an invalid one costs none). The first map of the next
+    cycle gives L(theta_new), the cycle's objective entry, so the whole run costs 1 + sum of the cycles' costs.
+    ``info["n_evaluations"]`` counts every em_map call (also the ones that failed);
+    ``info["n_backtracks"]`` the rejected extrapolations (``info["n_invalid"]`` of them not valid parameters, or
+    the EM map failed there); ``info["step_lengths"]`` the alpha each cycle used;
+    ``info["evaluations"][t]`` the calls made by the time objective[t] was known (for plots against cost).
+
+    Objective: entry t is the objective after t cycles (entry 0 at init). Stopping rule: the relative gain per
+    cycle below tol (as in ``run_em``), a fixed point (theta_1 = theta_0), or ``max_iter`` cycles.
+    """
+    _check_settings(max_iter, tol, "max_iter")
+    if isinstance(max_backtracks, bool) or int(max_backtracks) != max_backtracks or max_backtracks < 0:
+        raise ValueError(f"max_backtracks must be a whole number >= 0, got {max_backtracks!r}.")
+    count = dict(n_evaluations=0, n_backtracks=0, n_invalid=0)
+
+    def evaluate_map(t, params):
+        count["n_evaluations"] += 1
+        new, value = _at_iteration(t, em_map, params)
+        return new, float(value)
+
+    theta0 = init
+    theta1, value0 = evaluate_map(0, theta0)
+    _check_finite(0, value0)
+    objective, steps, evaluations = [value0], [], [count["n_evaluations"]]
+    converged = False
+    for t in range(1, max_iter + 1):
+        x0, x1 = _vector(to_vector, theta0), _vector(to_vector, theta1)
+        r = x1 - x0
+        if not r.any():
+            converged = True  # theta_0 is a fixed point of the EM map
+            break
+        theta2, _ = evaluate_map(t, theta1)
+        v = _vector(to_vector, theta2) - 2 * x1 + x0
+        norm_v = np.linalg.norm(v)
+        alpha = min(-np.linalg.norm(r) / norm_v, -1.0) if norm_v > 0 else -1.0
+        accepted = False
+        for attempt in range(max_backtracks + 1):
+            if alpha == -1.0:
+                break
+            try:
+                candidate = from_vector(x0 - 2 * alpha * r + alpha**2 * v)
+            except ValueError:
+                candidate = None  # not a valid parameter: rejected without an evaluation
+                count["n_invalid"] += 1
+            if candidate is not None:
+                count["n_evaluations"] += 1
+                try:
+                    theta_new, value = em_map(candidate)
+                    value = float(value)
+                    accepted = bool(np.isfinite(value) and value >= value0)
+                except ValueError:
+                    count["n_invalid"] += 1
+            if accepted:
+                break
+            count["n_backtracks"] += 1
+            alpha = (alpha - 1) / 2 if attempt < max_backtracks else -1.0
+        if not accepted:
+            alpha = -1.0
+            theta_new, _ = evaluate_map(t, theta2)
+        steps.append(alpha)
+        theta1_next, value_new = evaluate_map(t, theta_new)
+        _check_finite(t, value_new)
+        objective.append(value_new)
+        evaluations.append(count["n_evaluations"])
+        gain = value_new - value0
+        if check_monotone and gain < -ROUNDOFF * abs(value0):
+            raise ObjectiveDecreasedError(
+                f"the objective decreased in SQUAREM cycle {t}, from {value0:.10g} to {value_new:.10g} "
+                f"(by {-gain:.3g}): the EM map itself is not monotone, or its objective does not match it."
+            )
+        theta0, theta1, value0 = theta_new, theta1_next, value_new
+        if tol > 0 and gain < tol * abs(value_new):
+            converged = True
+            break
+    info = dict(count, step_lengths=np.array(steps), evaluations=np.array(evaluations))
+    return EMResultWithInfo(theta0, np.array(objective), converged, len(objective) - 1, info)
+
+
+def _check_settings(max_iter, tol, name):
+    if isinstance(max_iter, bool) or max_iter < 0 or int(max_iter) != max_iter:
+        raise ValueError(f"{name} must be a whole number >= 0, got {max_iter!r}")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol!r}")
+
+
+def _sum(stats):
+    total = stats[0]
+    for s in stats[1:]:
+        total = total + s
+    return total
+
+
+def _at_step(t, n, step, argument):
+    try:
+        return step(argument)
+    except ValueError as error:
+        raise type(error)(f"at pass {t}, step {n}: {error}") from error
+
+
+def _vector(to_vector, params) -> np.ndarray:
+    x = np.asarray(to_vector(params), dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"to_vector must return a 1-D array, got shape {x.shape}.")
+    return x
+
+
+def _check_finite(t, value):
+    if not np.isfinite(value):
+        raise ValueError(
+            f"at iteration {t}: the objective is {value}; the parameters have left the model "
+            "(a zero probability where there is data, or an unbounded density)."
+        )

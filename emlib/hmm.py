@@ -24,13 +24,14 @@ import numpy as np
 
 from . import forward_backward as fb
 from . import gaussian
-from ._validation import finite, frozen, probability_vector, shape
+from ._validation import Validated, finite, frozen, probability_vector, shape
 from .em import EMResult, Stats, run_em
 from .gmm import GMMStats, gaussian_m_step, gaussian_statistics
+from .gmm import Prior as GMMPrior, gaussian_map_step, log_dirichlet, log_niw
 
 __all__ = [
     "Categorical", "Gaussian", "HMMParams", "HMMStats", "e_step", "m_step", "fit", "log_likelihood", "posteriors",
-    "viterbi", "sample", "METHODS",
+    "viterbi", "sample", "METHODS", "Prior", "log_prior",
 ]
 
 #: Forward-backward implementations: "fast" (all sequences and chunks at once on a grid), "scaled" (Rabiner's
@@ -250,9 +251,12 @@ def e_step(sequences, params: HMMParams, *, method: str = "fast") -> tuple[HMMSt
     return HMMStats(start_counts, transitions, emission, float(len(data.sequences))), log_p
 
 
-def m_step(stats: HMMStats) -> HMMParams:
+def m_step(stats: HMMStats, prior: "Prior | None" = None) -> HMMParams:
     """The maximizer of Q: pi = start counts / n_sequences, A_ij = n_ij / sum_j n_ij, emissions from gamma-weighted
-    statistics. ValueError for a state with no expected transitions out of it or no expected emissions."""
+    statistics. ValueError for a state with no expected transitions out of it or no expected emissions.
+    With a ``Prior``, the maximizer of Q + log p(params) (MAP): concentration - 1 pseudo-counts (``_map_step``)."""
+    if prior is not None:
+        return _map_step(stats, prior)
     start = stats.start_counts / stats.n_sequences
     transition = _normalise_rows(stats.transitions, "transitions out of")
     if isinstance(stats.emission, SymbolStats):
@@ -273,15 +277,22 @@ def _normalise_rows(counts: np.ndarray, what: str) -> np.ndarray:
     return counts / totals[:, None]
 
 
-def fit(sequences, init: HMMParams, *, max_iter: int = 500, tol: float = 1e-8, method: str = "fast") -> EMResult:
+def fit(sequences, init: HMMParams, *, max_iter: int = 500, tol: float = 1e-8, method: str = "fast",
+        prior: "Prior | None" = None) -> EMResult:
     """Baum-Welch from ``init`` on one sequence or a list of sequences; the start distribution is re-estimated.
 
     Returns EMResult(params, objective = total log-likelihoods after 0, 1, ... iterations, converged, n_iter);
     the stopping rule is the driver's (gain below tol * |log-likelihood|).
+    With a ``Prior`` (MAP Baum-Welch) the objective is the log-posterior log p(x | params) + ``log_prior``, which
+    the MAP M step maximizes exactly: it never decreases either.
     """
     if not isinstance(init, HMMParams):
         raise TypeError(f"init must be an HMMParams, got {type(init).__name__}.")
     data = prepare(sequences, init.emission)
+    if prior is not None:
+        _check_prior(prior, init.n_states, init.emission)
+        return run_em(partial(_map_e_step, data, prior, method), partial(m_step, prior=prior), init,
+                      max_iter=max_iter, tol=tol)
     return run_em(partial(e_step, data, method=method), m_step, init, max_iter=max_iter, tol=tol)
 
 
@@ -323,3 +334,125 @@ def sample(params: HMMParams, length: int, rng=None) -> tuple[np.ndarray, np.nda
         noise = rng.standard_normal((length, emission.means.shape[1]))
         obs = emission.means[states] + np.einsum("tij,tj->ti", emission._cholesky[states], noise)
     return obs, states
+
+
+# ----------------------------------------------------------------------------------------------- MAP Baum-Welch
+
+class Prior(Validated, NamedTuple("_Prior", [("start", np.ndarray), ("transition", np.ndarray), ("emission", object)])):
+    """Conjugate priors for MAP Baum-Welch: ``start, transition, emission = prior``.
+
+    start:      (K,) concentrations of a Dirichlet on pi: start_k - 1 pseudo-counts of sequences starting in k.
+    transition: (K, K) concentrations of a Dirichlet on each row of A: transition[i, j] - 1 pseudo-transitions i -> j.
+    emission:   None (ML emissions); for ``Categorical`` emissions a (K, M) array, row k the concentrations of a
+                Dirichlet on state k's symbol distribution (emission[k, m] - 1 pseudo-emissions of m from k); for
+                ``Gaussian`` emissions a ``gmm.Prior`` with K components and alpha = 1 (an HMM has no mixture weights:
+                start and transition play that part), the NIW on each state's mean and covariance.
+
+    Every concentration must be >= 1 (1 is no pseudo-count; below 1 the density is infinite at a zero probability
+    and the MAP estimate may not exist). These are hmmlearn's ``startprob_prior``, ``transmat_prior`` and
+    ``emissionprob_prior``: its M step also adds concentration - 1 to the expected counts.
+    """
+
+    def __new__(cls, start, transition, emission=None):
+        start, transition = frozen(start), frozen(transition)
+        if start.ndim != 1 or len(start) == 0:
+            raise ValueError(f"the start concentrations must have shape (K,), got {start.shape}.")
+        K = len(start)
+        shape(transition, (K, K), "the transition concentrations", "(K, K)")
+        _check_concentrations(start, "start")
+        _check_concentrations(transition, "transition")
+        if isinstance(emission, GMMPrior):
+            if emission.n_components != K:
+                raise ValueError(f"the emission prior is for {emission.n_components} components but start has K = {K}.")
+            if np.any(emission.alpha != 1):
+                raise ValueError("the emission gmm.Prior must have alpha = 1: an HMM has no mixture weights (the start "
+                                 "and transition concentrations are its pseudo-counts).")
+        elif emission is not None:
+            emission = frozen(emission)
+            if emission.ndim != 2 or emission.shape[0] != K:
+                raise ValueError(f"the emission concentrations must have shape (K, M) with K = {K}, got {emission.shape}.")
+            _check_concentrations(emission, "emission")
+        return super().__new__(cls, start, transition, emission)
+
+
+def _check_concentrations(alpha: np.ndarray, name: str) -> None:
+    finite(alpha, f"the {name} concentrations")
+    low = np.unravel_index(np.argmin(alpha), alpha.shape)
+    if alpha[low] < 1:
+        where = int(low[0]) if len(low) == 1 else tuple(int(i) for i in low)
+        raise ValueError(
+            f"the {name} concentrations must be >= 1 (concentration - 1 pseudo-counts), but the entry at {where} is "
+            f"{alpha[low]:.6g}. Below 1 the Dirichlet density is infinite at a zero probability and the MAP estimate "
+            "may not exist: use 1 for no pseudo-counts."
+        )
+
+
+def _check_prior(prior, K: int, emission) -> None:
+    """``emission``: the emission parameters (Categorical, Gaussian) or statistics (SymbolStats, GMMStats)."""
+    if not isinstance(prior, Prior):
+        raise TypeError(f"prior must be an hmm.Prior(start, transition, emission), got {type(prior).__name__}.")
+    if len(prior.start) != K:
+        raise ValueError(f"the prior is for K = {len(prior.start)} states but the model has K = {K}.")
+    symbols = isinstance(emission, (Categorical, SymbolStats))
+    if prior.emission is None:
+        return
+    if symbols:
+        if isinstance(prior.emission, GMMPrior):
+            raise ValueError("the emissions are Categorical: their prior is a (K, M) array of Dirichlet concentrations, "
+                             "not a gmm.Prior.")
+        M = (emission.probs if isinstance(emission, Categorical) else emission.counts).shape[1]
+        if prior.emission.shape[1] != M:
+            raise ValueError(f"the emission prior is for M = {prior.emission.shape[1]} symbols but the model has M = {M}.")
+    else:
+        if not isinstance(prior.emission, GMMPrior):
+            raise ValueError("the emissions are Gaussian: their prior is a gmm.Prior (normal-inverse-Wishart), "
+                             "not an array of Dirichlet concentrations.")
+        D = (emission.means if isinstance(emission, Gaussian) else emission.sums).shape[1]
+        if prior.emission.dim != D:
+            raise ValueError(f"the emission prior is for D = {prior.emission.dim} dimensions but the model has D = {D}.")
+
+
+def log_prior(params: HMMParams, prior: Prior) -> float:
+    """log p(params) = log Dir(pi | start) + sum_i log Dir(A_i | transition_i) + the emissions' log prior
+    (sum_k log Dir(B_k | emission_k), or sum_k log NIW(mu_k, Sigma_k), ``gmm.log_niw``), every constant kept.
+    MAP Baum-Welch's objective is the log-likelihood plus this."""
+    _check_prior(prior, params.n_states, params.emission)
+    parts = {"start": log_dirichlet(params.start, prior.start),
+             "transition": log_dirichlet(params.transition, prior.transition).sum()}
+    if isinstance(prior.emission, GMMPrior):
+        parts["emission"] = log_niw(params.emission, prior.emission).sum()
+    elif prior.emission is not None:
+        parts["emission"] = log_dirichlet(params.emission.probs, prior.emission).sum()
+    for name, value in parts.items():
+        if not np.isfinite(value):
+            raise ValueError(
+                f"the {name} prior density is zero at these parameters: a probability is 0 where its concentration "
+                "is above 1 (pseudo-counts for something the parameters forbid). Give such entries concentration 1, "
+                "or start from positive probabilities."
+            )
+    return float(sum(parts.values()))
+
+
+def _map_step(stats: HMMStats, prior: Prior) -> HMMParams:
+    """The maximizer of Q + log p(params): every Dirichlet adds its concentration - 1 to the expected counts,
+
+        pi_k = (n_k + a_k - 1) / sum_j (n_j + a_j - 1),   A_ij = (n_ij + a_ij - 1) / sum_l (n_il + a_il - 1),
+
+    and Gaussian emissions take ``gmm.gaussian_map_step``."""
+    _check_prior(prior, len(stats.start_counts), stats.emission)
+    start = stats.start_counts + (prior.start - 1)
+    transition = _normalise_rows(stats.transitions + (prior.transition - 1), "transitions out of")
+    if isinstance(stats.emission, SymbolStats):
+        counts = stats.emission.counts if prior.emission is None else stats.emission.counts + (prior.emission - 1)
+        emission = Categorical(_normalise_rows(counts, "emissions from"))
+    elif prior.emission is None:
+        emission = Gaussian(*gaussian_m_step(stats.emission, what="state"))
+    else:
+        emission = Gaussian(*gaussian_map_step(stats.emission, prior.emission, what="state"))
+    return HMMParams(start / start.sum(), transition, emission)
+
+
+def _map_e_step(data: Data, prior: Prior, method: str, params: HMMParams) -> tuple[HMMStats, float]:
+    """The E step with MAP's objective, log p(x | params) + log p(params)."""
+    stats, log_p = e_step(data, params, method=method)
+    return stats, log_p + log_prior(params, prior)
