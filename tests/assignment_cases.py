@@ -339,3 +339,232 @@ A03 = Cases(
 )
 
 CASES["a03"] = A03
+
+
+A04 = Cases(
+    mutants=[
+        Mutant("the prior counts added twice: N_k + 2 (alpha_k - 1) in the weights", "map_weights",
+               "resp.sum(axis=0) + alpha - 1", "resp.sum(axis=0) + 2 * (alpha - 1)",
+               catches="test_map_weights",
+               message=r"your weights, rescaled to sum to 1, is off.*alpha_k - 1 pseudo-counts, added once"),
+        Mutant("weights normalised by N instead of N + sum(alpha) - K", "map_weights",
+               "/ (N + alpha.sum() - K)", "/ N",
+               catches="test_map_weights", message=r"the weights should sum to 1.*divide by N \+ sum\(alpha\) - K"),
+        Mutant("means not shrunk toward m0: kappa0 ignored", "map_means",
+               "(resp.T @ X + kappa0 * m0) / (N_k + kappa0)[:, None]", "(resp.T @ X) / N_k[:, None]",
+               catches="test_map_means", message=r"the means is off.*shrunk toward m0"),
+        Mutant("the covariance without the prior scatter S0", "map_covariances",
+               "prior_scatter = S0 + kappa0", "prior_scatter = kappa0",
+               catches="test_map_covariances",
+               message=r"the covariance of a component with no data \(N_k = 0\) is off.*pseudo-scatter S0"),
+        Mutant("the objective without the log prior", "fit_map_gmm",
+               "log_posteriors.append(ll + log_prior(weights, means, covariances, prior))", "log_posteriors.append(ll)",
+               catches="test_fit_map_gmm", message=r"log-likelihood \+ log_prior|plus log_prior"),
+        Mutant("a loop that stops after one step", "fit_map_gmm",
+               "log_posteriors[-2] < tol", "log_posteriors[-2] > tol",
+               catches="test_fit_map_gmm", message=r"your loop stopped after 1 iteration\(s\)"),
+        Mutant("a loop that never stops early", "fit_map_gmm",
+               "        if log_posteriors[-1] - log_posteriors[-2] < tol:\n            break\n", "",
+               catches="test_fit_map_gmm", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+    ],
+    alternatives={
+        "loops over components, weights normalised by their sum, einsum, a while loop": {
+            "map_weights": (
+                "def map_weights(resp, alpha):\n"
+                "    counts = np.array([resp[:, k].sum() + alpha[k] - 1 for k in range(resp.shape[1])])\n"
+                "    return counts / counts.sum()"),
+            "map_means": (
+                "def map_means(X, resp, m0, kappa0):\n"
+                "    means = []\n"
+                "    for k in range(resp.shape[1]):\n"
+                "        r = resp[:, k]\n"
+                "        means.append((r @ X + kappa0 * m0) / (r.sum() + kappa0))\n"
+                "    return np.array(means)"),
+            "map_covariances": (
+                "def map_covariances(X, resp, means, m0, kappa0, nu0, S0):\n"
+                "    D = X.shape[1]\n"
+                "    d = X[:, None, :] - means[None, :, :]\n"
+                "    scatter = np.einsum('nk,nki,nkj->kij', resp, d, d)\n"
+                "    e = means - m0\n"
+                "    extra = 1.0 if kappa0 > 0 else 0.0\n"
+                "    denominator = nu0 + resp.sum(axis=0) + D + 1 + extra\n"
+                "    return (S0 + scatter + kappa0 * np.einsum('ki,kj->kij', e, e)) / denominator[:, None, None]"),
+            "fit_map_gmm": (
+                "def fit_map_gmm(X, weights, means, covariances, prior, tol=1e-6, max_iter=500):\n"
+                "    a, m0, k0, n0, S0 = (prior[key] for key in ('alpha', 'm0', 'kappa0', 'nu0', 'S0'))\n"
+                "    history, t = [], 0\n"
+                "    while True:\n"
+                "        resp, ll = e_step(X, weights, means, covariances)\n"
+                "        history.append(ll + log_prior(weights, means, covariances, prior))\n"
+                "        if t == max_iter or (t > 0 and history[-1] - history[-2] < tol):\n"
+                "            return weights, means, covariances, history\n"
+                "        weights = map_weights(resp, a)\n"
+                "        means = map_means(X, resp, m0, k0)\n"
+                "        covariances = map_covariances(X, resp, means, m0, k0, n0, S0)\n"
+                "        t += 1"),
+        },
+    },
+    library={
+        "map_weights": "from emlib import gmm as G\n\ndef map_weights(resp, alpha):\n"
+                       "    return G._map_weights(resp.sum(axis=0), alpha)",
+        "map_means": (
+            "from emlib import gmm as G, gaussian as GA\n\n"
+            "def map_means(X, resp, m0, kappa0):\n"
+            "    D = X.shape[1]\n"
+            "    prior = G.Prior(np.full(resp.shape[1], 2.0), m0, kappa0, D + 2.0, np.eye(D))\n"
+            "    return G.m_step(G.gaussian_statistics(GA.features(X), resp), prior=prior).means"),
+        "map_covariances": (
+            "from emlib.gmm import gaussian_map_step, GMMStats, Prior\n\n"
+            "def map_covariances(X, resp, means, m0, kappa0, nu0, S0):\n"
+            "    K, D = resp.shape[1], X.shape[1]\n"
+            "    stats = GMMStats(resp.sum(axis=0), resp.T @ X, np.einsum('nk,ni,nj->kij', resp, X, X), np.zeros((K, D)))\n"
+            "    return gaussian_map_step(stats, Prior(np.ones(K), m0, kappa0, nu0, S0))[1]"),
+        "fit_map_gmm": (
+            "from emlib import gmm as G\n\n"
+            "def fit_map_gmm(X, weights, means, covariances, prior, tol=1e-6, max_iter=500):\n"
+            "    r = G.fit(X, G.GMMParams(weights, means, covariances), prior=G.Prior(**prior), tol=0, max_iter=max_iter)\n"
+            "    return (*r.params, r.objective)"),
+    },
+    broken_test=("the covariance without the prior scatter S0", "test_map_covariances"),
+    forever=("fit_map_gmm", "def fit_map_gmm(X, weights, means, covariances, prior, tol=1e-6, max_iter=500):\n"
+                            "    while True:\n        resp, ll = e_step(X, weights, means, covariances)"),
+    kill=("map_weights", "import os\nos._exit(1)"),
+)
+
+CASES["a04"] = A04
+
+
+A06 = Cases(
+    mutants=[
+        Mutant("E[log pi_k] without the -psi(sum_j alpha_j) term", "expected_log_weights",
+               "return digamma(alpha) - digamma(alpha.sum())", "return digamma(alpha)",
+               catches="test_expected_log_weights",
+               message=r"sum_k exp\(E\[log pi_k\]\) = .* is above 1.*is the second digamma term missing\?"),
+        Mutant("E[log|Lambda_k|] with the digamma sum over the wrong range: psi((nu - i)/2)", "expected_log_det",
+               "(nu[:, None] + 1 - i) / 2", "(nu[:, None] - i) / 2",
+               catches="test_expected_log_det",
+               message=r"E\[log\|Lambda_k\|\] is off.*check the range of i"),
+        Mutant("responsibilities without the D / beta_k term (mu_k treated as known)", "responsibilities",
+               "quad = D / beta[k] + nu[k] *", "quad = nu[k] *",
+               catches="test_responsibilities",
+               message=r"resp is off.*the D / beta_k term is the uncertainty about mu_k"),
+        Mutant("prior counts forgotten: alpha_k = N_k", "update_alpha",
+               'return prior["alpha0"] + resp.sum(axis=0)', "return resp.sum(axis=0)",
+               catches="test_update_alpha",
+               message=r"alpha with alpha0 = 2 is off.*alpha_k = alpha0 \+ N_k"),
+        Mutant("Wishart degrees of freedom off by one: nu_k = nu0 + N_k + 1", "update_gaussian_wishart",
+               'nu = prior["nu0"] + Nk', 'nu = prior["nu0"] + Nk + 1',
+               catches="test_update_gaussian_wishart",
+               message=r"nu is off.*nu_k = nu0 \+ N_k \(10.63\)"),
+        Mutant("beta_k = N_k without the prior's beta0", "update_gaussian_wishart",
+               'beta = prior["beta0"] + Nk', "beta = Nk",
+               catches="test_update_gaussian_wishart",
+               message=r"beta is off.*beta_k = beta0 \+ N_k"),
+        Mutant("mean update divides by N_k: NaN for an empty component", "update_gaussian_wishart",
+               'm = (prior["beta0"] * prior["m0"] + resp.T @ X) / beta[:, None]',
+               'xbar = (resp.T @ X) / Nk[:, None]\n    m = (prior["beta0"] * prior["m0"] + Nk[:, None] * xbar) / beta[:, None]',
+               catches="test_update_gaussian_wishart",
+               message=r"m for a component with N_k = 0 has \d+ NaN.*without dividing by N_k"),
+        Mutant("a loop that stops after one step", "fit_vb",
+               "elbos[-2] < tol", "elbos[-2] > tol",
+               catches="test_fit_vb", message=r"your loop stopped after 1 iteration\(s\), while the ELBO still rose"),
+        Mutant("a loop that never stops early", "fit_vb",
+               "        if elbos[-1] - elbos[-2] < tol:\n            break\n", "",
+               catches="test_fit_vb", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+    ],
+    alternatives={
+        "loops over components, Cholesky log-determinants, Bishop's x-bar form with a guard, a while loop": {
+            "expected_log_weights": (
+                "def expected_log_weights(alpha):\n"
+                "    total = digamma(np.sum(alpha))\n"
+                "    return np.array([digamma(a) - total for a in alpha])"),
+            "expected_log_det": (
+                "def expected_log_det(W, nu):\n"
+                "    K, D = len(nu), W.shape[1]\n"
+                "    out = np.empty(K)\n"
+                "    for k in range(K):\n"
+                "        L = np.linalg.cholesky(W[k])\n"
+                "        out[k] = (sum(digamma(0.5 * (nu[k] + 1 - i)) for i in range(1, D + 1)) + D * np.log(2)\n"
+                "                  + 2 * np.log(np.diag(L)).sum())\n"
+                "    return out"),
+            "responsibilities": (
+                "def responsibilities(X, E_log_pi, E_log_det, beta, m, W, nu):\n"
+                "    D = X.shape[1]\n"
+                "    d = X[:, None, :] - m[None, :, :]\n"
+                "    maha = np.einsum('nki,kij,nkj->nk', d, W, d)\n"
+                "    a = E_log_pi + 0.5 * E_log_det - 0.5 * D * np.log(2 * np.pi) - 0.5 * (D / beta + nu * maha)\n"
+                "    a = a - a.max(axis=1, keepdims=True)\n"
+                "    e = np.exp(a)\n"
+                "    return e / e.sum(axis=1, keepdims=True)"),
+            "update_alpha": (
+                "def update_alpha(resp, prior):\n"
+                "    return np.full(resp.shape[1], prior['alpha0']) + np.einsum('nk->k', resp)"),
+            "update_gaussian_wishart": (
+                "def update_gaussian_wishart(X, resp, prior):\n"
+                "    K, D = resp.shape[1], X.shape[1]\n"
+                "    b0, m0, nu0 = prior['beta0'], prior['m0'], prior['nu0']\n"
+                "    beta, nu, m, W = np.empty(K), np.empty(K), np.empty((K, D)), np.empty((K, D, D))\n"
+                "    for k in range(K):\n"
+                "        r = resp[:, k]\n"
+                "        Nk = r.sum()\n"
+                "        beta[k], nu[k] = b0 + Nk, nu0 + Nk\n"
+                "        if Nk > 0:\n"
+                "            xbar = r @ X / Nk\n"
+                "            NS = (X - xbar).T @ ((X - xbar) * r[:, None])\n"
+                "            pull = b0 * Nk / (b0 + Nk) * np.outer(xbar - m0, xbar - m0)\n"
+                "        else:\n"
+                "            xbar, NS, pull = np.zeros(D), np.zeros((D, D)), np.zeros((D, D))\n"
+                "        m[k] = (b0 * m0 + Nk * xbar) / beta[k]\n"
+                "        W[k] = np.linalg.solve(prior['W0_inv'] + NS + pull, np.eye(D))\n"
+                "    return beta, m, W, nu"),
+            "fit_vb": (
+                "def fit_vb(X, resp, prior, tol=1e-6, max_iter=500):\n"
+                "    history, t = [], 0\n"
+                "    while True:\n"
+                "        alpha = update_alpha(resp, prior)\n"
+                "        beta, m, W, nu = update_gaussian_wishart(X, resp, prior)\n"
+                "        resp = responsibilities(X, expected_log_weights(alpha), expected_log_det(W, nu), beta, m, W, nu)\n"
+                "        history.append(elbo(X, resp, alpha, beta, m, W, nu, prior))\n"
+                "        if t == max_iter or (t > 0 and history[-1] - history[-2] < tol):\n"
+                "            return alpha, beta, m, W, nu, history\n"
+                "        t += 1"),
+        },
+    },
+    library={
+        "expected_log_weights": (
+            "from emlib import vb as V\n\n"
+            "def expected_log_weights(alpha):\n"
+            "    K = len(alpha)\n"
+            "    return V.VBParams(alpha, np.ones(K), np.zeros((K, 1)), np.ones(K), np.ones((K, 1, 1))).expected_log_weights"),
+        "expected_log_det": (
+            "from emlib.vb import _expected_log_det as eld\n\n"
+            "def expected_log_det(W, nu):\n"
+            "    return eld(np.linalg.slogdet(W)[1], nu, W.shape[-1])"),
+        "responsibilities": (
+            "from emlib import vb as V\n\n"
+            "def responsibilities(X, E_log_pi, E_log_det, beta, m, W, nu):\n"
+            "    q = V.VBParams(np.ones(len(beta)), beta, m, nu, np.linalg.inv(nu[:, None, None] * W))\n"
+            "    return V.responsibilities(X, q)"),
+        "update_gaussian_wishart": (
+            "from emlib import vb as V, gmm as G, gaussian as GA\n\n"
+            "def update_gaussian_wishart(X, resp, prior):\n"
+            "    p = V.Prior(1.0, prior['m0'], prior['beta0'], prior['nu0'], prior['W0_inv'])\n"
+            "    q = V.m_step(G.gaussian_statistics(GA.features(X), resp), p)\n"
+            "    return q.mean_precision, q.means, np.linalg.inv(q.inverse_scale), q.dof"),
+        "fit_vb": (
+            "from emlib import vb as V\n\n"
+            "def fit_vb(X, resp, prior, tol=1e-6, max_iter=500):\n"
+            "    p = V.Prior(prior['alpha0'], prior['m0'], prior['beta0'], prior['nu0'], prior['W0_inv'])\n"
+            "    r = V.fit(X, resp, prior=p, tol=0, max_iter=max_iter)\n"
+            "    q = r.params\n"
+            "    return q.weight_concentration, q.mean_precision, q.means, np.linalg.inv(q.inverse_scale), q.dof, r.objective"),
+    },
+    broken_test=("prior counts forgotten: alpha_k = N_k", "test_update_alpha"),
+    forever=("fit_vb", "def fit_vb(X, resp, prior, tol=1e-6, max_iter=500):\n"
+                       "    while True:\n"
+                       "        alpha = update_alpha(resp, prior)"),
+    kill=("update_alpha", "import os\nos._exit(1)"),
+)
+
+CASES["a06"] = A06
+
