@@ -568,3 +568,104 @@ A06 = Cases(
 
 CASES["a06"] = A06
 
+
+A05 = Cases(
+    mutants=[
+        Mutant("the old block not subtracted: S <- S + s_new", "swap_block",
+               "return tuple(t - o + n for t, o, n in zip(total, old, new))",
+               "return tuple(t + n for t, o, n in zip(total, old, new))",
+               catches="test_swap_block", message=r"the old block's statistics were not subtracted"),
+        Mutant("one M step per pass instead of one per block: that is batch EM", "incremental_em",
+               "        for b, block in enumerate(blocks):\n            weights, means, covariances = m_step(total)\n",
+               "        weights, means, covariances = m_step(total)\n        for b, block in enumerate(blocks):\n",
+               catches="test_fewer_passes",
+               message=r"took \d+ passes .* batch EM takes \d+: it should need fewer\. One M step per pass is batch EM"),
+        Mutant("free energy without the entropies", "incremental_em",
+               "expected_log_joint(total, weights, means, covariances) + sum(entropies)]",
+               "expected_log_joint(total, weights, means, covariances)]",
+               catches="test_incremental_em",
+               message=r"free_energies\[0\] is off.*plus the sum of the blocks' entropies"),
+        Mutant("a loop that never stops early", "incremental_em",
+               "        if free_energies[-1] - free_energies[-2] < tol:\n            break\n", "",
+               catches="test_incremental_em", message=r"your loop never stopped at the rule.*ran all 200 iterations"),
+        Mutant("a step size that does not decay: gamma constant", "step_size",
+               "return (n + n0) ** -alpha", "return (1 + n0) ** -alpha",
+               catches="test_step_size", message=r"your step size does not decay.*constant step online EM never settles"),
+        Mutant("a step size with the wrong exponent: (n + n0)^-(1 - alpha)", "step_size",
+               "return (n + n0) ** -alpha", "return (n + n0) ** -(1 - alpha)",
+               catches="test_step_size", message=r"decays like n\^-0\.400, not n\^-alpha"),
+        Mutant("statistics replaced instead of averaged: s <- s_batch / m", "online_em",
+               "            s = tuple((1 - gamma) * a + gamma * b for a, b in zip(s, new))",
+               "            s = new",
+               catches="test_online_em", message=r"nats per point below the batch optimum.*Average the statistics.*do not replace"),
+    ],
+    alternatives={
+        "a total recomputed from the list of block statistics, a while loop, s + gamma (new - s)": {
+            "swap_block": (
+                "def swap_block(total, old, new):\n"
+                "    counts = total[0] - old[0] + new[0]\n"
+                "    sums = np.subtract(total[1], old[1]) + new[1]\n"
+                "    squares = (total[2] + new[2]) - old[2]\n"
+                "    return counts, sums, squares"),
+            "incremental_em": (
+                "def incremental_em(blocks, weights, means, covariances, tol=1e-8, max_passes=200):\n"
+                "    params = (weights, means, covariances)\n"
+                "    results = [block_e_step(b, *params) for b in blocks]\n"
+                "    stats = [r[0] for r in results]\n"
+                "    entropy = [r[1] for r in results]\n"
+                "    def summed(stats):\n"
+                "        return [np.sum([s[i] for s in stats], axis=0) for i in range(3)]\n"
+                "    history = [expected_log_joint(summed(stats), *params) + np.sum(entropy)]\n"
+                "    passes = 0\n"
+                "    while passes < max_passes:\n"
+                "        passes += 1\n"
+                "        b = 0\n"
+                "        while b < len(blocks):\n"
+                "            params = m_step(summed(stats))\n"
+                "            stats[b], entropy[b], _ = block_e_step(blocks[b], *params)\n"
+                "            b += 1\n"
+                "        history.append(expected_log_joint(summed(stats), *params) + np.sum(entropy))\n"
+                "        if not history[-1] - history[-2] >= tol:\n"
+                "            break\n"
+                "    return params[0], params[1], params[2], history"),
+            "step_size": "def step_size(n, alpha=0.6, n0=0.0):\n    return float(np.exp(-alpha * np.log(n + n0)))",
+            "online_em": (
+                "def online_em(batches, weights, means, covariances, alpha=0.6, n0=0.0):\n"
+                "    counts = sums = squares = None\n"
+                "    n = 0\n"
+                "    for batch in batches:\n"
+                "        n += 1\n"
+                "        (c, s, S), _, _ = block_e_step(batch, weights, means, covariances)\n"
+                "        m = batch.shape[0]\n"
+                "        if n == 1:\n"
+                "            counts, sums, squares = c / m, s / m, S / m\n"
+                "        else:\n"
+                "            g = step_size(n, alpha, n0)\n"
+                "            counts = counts + g * (c / m - counts)\n"
+                "            sums = sums + g * (s / m - sums)\n"
+                "            squares = squares + g * (S / m - squares)\n"
+                "        weights, means, covariances = m_step((counts, sums, squares))\n"
+                "    return weights, means, covariances"),
+        },
+    },
+    library={
+        "incremental_em": (
+            "from emlib import em as E, gmm as G\n\n"
+            "def incremental_em(blocks, weights, means, covariances, tol=1e-8, max_passes=200):\n"
+            "    r = E.run_incremental(G.e_step_with_entropy, G.m_step, G.expected_complete_log_likelihood,\n"
+            "                          G.GMMParams(weights, means, covariances), blocks, max_passes=max_passes, tol=0)\n"
+            "    return (*r.params, r.objective)"),
+        "online_em": (
+            "from emlib.em import run_online\nfrom emlib import gmm as G\n\n"
+            "def online_em(batches, weights, means, covariances, alpha=0.6, n0=0.0):\n"
+            "    r = run_online(G.e_step, G.m_step, G.GMMParams(weights, means, covariances), batches, lambda p: 0.0,\n"
+            "                   alpha=alpha, n0=n0)\n"
+            "    return tuple(r.params)"),
+    },
+    broken_test=("the old block not subtracted: S <- S + s_new", "test_swap_block"),
+    forever=("online_em", "def online_em(batches, weights, means, covariances, alpha=0.6, n0=0.0):\n"
+                          "    s = None\n    while True:\n        s = block_e_step(batches[0], weights, means, covariances)[0]"),
+    kill=("swap_block", "import os\nos._exit(1)"),
+)
+
+CASES["a05"] = A05
