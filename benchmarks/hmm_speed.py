@@ -68,7 +68,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="skip the 1,000,000-step case")
-    parser.add_argument("--iterations", type=int, nargs=2, default=[2, 7], metavar=("SHORT", "LONG"))
+    parser.add_argument("--iterations", type=int, nargs=2, default=[2, 12], metavar=("SHORT", "LONG"))
     args = parser.parse_args(argv)
     rows = []
     with threadpool_limits(limits=1):

@@ -40,6 +40,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._blas import transposed_product
+
 
 class Posteriors(NamedTuple):
     """gamma (T, K): p(z_t = k | x); transitions (K, K): sum_t p(z_t = i, z_{t+1} = j | x); log_likelihood."""
@@ -261,9 +263,10 @@ def _transfer_matrices(A: np.ndarray, B: np.ndarray, R: int, space: dict | None 
     P, Q = buffer(space, "P", (K, C, K)), buffer(space, "Q", (K, C, K))
     P[:] = np.eye(K)[:, None, :]
     P_rows, Q_rows = P.reshape(K * C, K), Q.reshape(K * C, K)  # views: one matrix product per step
+    b = list(B)  # the (C, K) block of each step, as views made once (see _forward_block)
     for j in range(1, L):
-        np.matmul(P_rows, A, out=Q_rows)
-        np.multiply(Q, B[j], out=P)
+        np.dot(P_rows, A, Q_rows)
+        np.multiply(Q, b[j], P)
         if j % R == 0 or j == L - 1:
             P /= (P.sum(axis=0) @ np.ones(K))[:, None]
     return P.transpose(1, 0, 2)
@@ -310,28 +313,30 @@ def _boundary_messages(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarr
     return first, last
 
 
-def _is_renormalised(j: int, L: int, R: int) -> bool:
-    return j == 0 or j % R == R - 1 or j == L - 1
-
-
 def _forward_block(first: np.ndarray, A: np.ndarray, B: np.ndarray, R: int, space=None) -> tuple[np.ndarray, dict]:
     """Forward over all chunks at once: alpha (L, C, K) from each chunk's predictive ``first`` (C, K).
 
-    alpha_j = (alpha_{j-1} A) * b_j, renormalised to sum one at the steps j where ``_is_renormalised``; there
-    c_j is the sum divided out, the other steps have c_j = 1. Returns alpha and {j: c_j (C,)} for the
-    renormalised steps: sum log c over a sequence's cells is its scaled log-likelihood."""
+    alpha_j = (alpha_{j-1} A) * b_j, renormalised to sum one at the first and last steps and at every R-th
+    (j = R - 1, 2R - 1, ...); there c_j is the sum divided out, the other steps have c_j = 1. Returns alpha and
+    {j: c_j (C,)} for the renormalised steps: sum log c over a sequence's cells is its scaled log-likelihood.
+
+    The loop runs L times on small blocks, so its cost is mostly the calls themselves: the blocks of each step
+    are views made once (``list(alpha)``), outputs are passed by position, and np.dot is the lightest call for a
+    small 2-D product."""
     L, C, K = B.shape
     alpha, c = buffer(space, "alpha", (L, C, K)), {}
-    np.multiply(first, B[0], out=alpha[0])
+    renormalised = {0, L - 1} | set(range(R - 1, L, R))
+    a, b = list(alpha), list(B)
+    np.multiply(first, b[0], a[0])
     for j in range(L):
         if j:
-            np.matmul(alpha[j - 1], A, out=alpha[j])
-            alpha[j] *= B[j]
-        if _is_renormalised(j, L, R):
-            c[j] = row_sums(alpha[j])
+            np.dot(a[j - 1], A, a[j])
+            np.multiply(a[j], b[j], a[j])
+        if j in renormalised:
+            c[j] = row_sums(a[j])
             if not np.all(c[j] > 0):
                 raise ValueError(IMPOSSIBLE)
-            alpha[j] /= c[j][:, None]
+            a[j] /= c[j][:, None]
     return alpha, c
 
 
@@ -347,12 +352,13 @@ def _backward_block(last: np.ndarray, alpha: np.ndarray, c: dict, A: np.ndarray,
     beta, W = buffer(space, "beta", (L, C, K)), buffer(space, "W", (L, C, K))
     At = np.ascontiguousarray(A.T)
     beta[-1] = last / row_sums(alpha[-1] * last)[:, None]
+    w, v, b = list(W), list(beta), list(B)  # views made once, as in _forward_block
     for j in range(L - 1, -1, -1):
-        np.multiply(B[j], beta[j], out=W[j])
+        np.multiply(b[j], v[j], w[j])
         if j in c:
-            W[j] /= c[j][:, None]
+            w[j] /= c[j][:, None]
         if j:
-            np.matmul(W[j], At, out=beta[j - 1])
+            np.dot(w[j], At, v[j - 1])
     return W, beta
 
 
@@ -373,7 +379,7 @@ def grid_statistics(B: np.ndarray, grid: Grid, start: np.ndarray, A: np.ndarray,
     alpha, c = _forward_block(first, A, B, R, space)
     W, beta = _backward_block(last, alpha, c, A, B, space)
     W.reshape(L * C, K)[grid.padding] = 0.0  # no transition into a padded step
-    counts = alpha[:-1].reshape(-1, K).T @ W[1:].reshape(-1, K)
+    counts = transposed_product(alpha[:-1].reshape(-1, K), W[1:].reshape(-1, K))
     continued = grid.continued  # the pairs (last step of a chunk, first step of the next):
     counts += alpha[-1, continued - 1].T @ W[0, continued]
     gamma = np.multiply(alpha, beta, out=beta).reshape(L * C, K)

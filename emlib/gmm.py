@@ -28,6 +28,7 @@ import numpy as np
 from scipy.special import gammaln, multigammaln, xlogy
 
 from . import gaussian
+from ._blas import transposed_product
 from ._validation import Validated, data_matrix, finite, frozen, probability_vector, shape, symmetric
 from .em import EMResult, EMResultWithInfo, Stats, run_em, run_incremental, run_online, squarem
 
@@ -146,7 +147,7 @@ def gaussian_statistics(F: gaussian.Features, resp: np.ndarray) -> GMMStats:
     the centre) is accumulated again about its own new mean: the two-pass formula, for that component only.
     """
     K, D = resp.shape[1], F.X.shape[1]
-    S = resp.T @ F.T
+    S = transposed_product(resp, F.T)
     counts, sums = S[:, 0], S[:, 1 : D + 1]
     scatters = gaussian.vech_to_matrix(S[:, D + 1 :], D)
     centres = np.broadcast_to(F.centre, (K, D)).copy()
