@@ -27,8 +27,11 @@ The fast version (``grid_statistics``) computes exactly these quantities with fe
 are cut into chunks of L steps laid side by side as the C columns of a grid (``Grid``), so that step j of every
 chunk is one (C, K) block and each recursion is a loop over L steps, not T:
 
-* the transfer matrix of each chunk, P_c = prod_j A diag(b_j), and from them the messages across chunk boundaries,
-  as running products over the chunks of each sequence in log2(chunks) vectorised steps;
+* the messages across chunk boundaries: guessed (the previous E step's), swept forward and backward through all
+  the chunks at once, and swept again from the messages each sweep implies until they no longer change (a wrong
+  guess is forgotten along a chunk as the chain mixes and the observations inform); where that does not happen
+  within a few sweeps, from the transfer matrix of each chunk, P_c = prod_j A diag(b_j), as running products
+  over the chunks of each sequence in log2(chunks) vectorised steps;
 * one forward and one backward sweep over all the chunks at once, renormalised every R steps rather than every
   step (R from a bound on how fast the mass can drain), the backward messages scaled by the forward normalisers
   as in Rabiner's scaling, so that gamma = alpha * beta and the expected transition counts are one matrix product;
@@ -362,6 +365,60 @@ def _backward_block(last: np.ndarray, alpha: np.ndarray, c: dict, A: np.ndarray,
     return W, beta
 
 
+#: Largest change, relative to the message, that a boundary message may still make on a further sweep.
+SETTLED = 1e-13
+#: Sweeps in each direction before the boundary messages are taken from the transfer matrices instead.
+SWEEPS = 3
+
+
+def _settled_sweeps(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarray, R: int, space: dict | None):
+    """The forward and backward sweeps from guessed boundary messages, repeated until the guesses are the true
+    messages; None if SWEEPS sweeps in each direction do not get there (then the transfer matrices are needed,
+    and are used for this grid from then on).
+
+    The first message of chunk c is right exactly when it equals the predictive distribution that the forward
+    sweep of chunk c - 1 ends with, normalise(alpha_{L-1} A); a wrong guess is forgotten along the chunk (as fast
+    as the chain mixes and the observations inform), so a sweep started from the messages implied by the previous
+    sweep is exact to round-off once the change falls below SETTLED; likewise backwards, where the last message of
+    chunk c - 1 must be proportional to A W_0 of chunk c. The guesses are the messages of the previous E step
+    (kept in ``space``): EM changes the parameters little from one iteration to the next.
+    """
+    continued = grid.continued
+    if not len(continued):
+        alpha, c = _forward_block(np.broadcast_to(start, B.shape[1:]), A, B, R, space)
+        return (alpha, c) + _backward_block(np.ones(B.shape[1:]), alpha, c, A, B, space)
+    if space is None or space.get("sweeps fail"):
+        return None
+    C, K = B.shape[1:]
+    first, last = space.get("first"), space.get("last")
+    if first is None or first.shape != (C, K):
+        first, last = np.broadcast_to(start, (C, K)).copy(), np.ones((C, K))
+    first[grid.heads] = start
+    for _ in range(SWEEPS):
+        alpha, c = _forward_block(first, A, B, R, space)
+        implied = _normalised(alpha[-1, continued - 1] @ A)
+        change = np.abs(implied - first[continued]).max()
+        first[continued] = implied
+        if change <= SETTLED:
+            break
+    else:
+        space["sweeps fail"] = True
+        return None
+    At = np.ascontiguousarray(A.T)
+    for _ in range(SWEEPS):
+        W, beta = _backward_block(last, alpha, c, A, B, space)
+        implied = _normalised(W[0, continued] @ At)
+        change = np.abs(implied - _normalised(last[continued - 1])).max()
+        last[continued - 1] = implied
+        if change <= SETTLED:
+            break
+    else:
+        space["sweeps fail"] = True
+        return None
+    space["first"], space["last"] = first, last
+    return alpha, c, W, beta
+
+
 def grid_statistics(B: np.ndarray, grid: Grid, start: np.ndarray, A: np.ndarray, R: int | None = None,
                     space: dict | None = None) -> Statistics:
     """The posterior statistics of all the sequences of ``grid`` from their scaled emissions B (L, C, K) in grid
@@ -375,9 +432,13 @@ def grid_statistics(B: np.ndarray, grid: Grid, start: np.ndarray, A: np.ndarray,
     exactly) could overflow, and then a ValueError says so rather than return NaN."""
     L, C, K = B.shape
     R = R or renormalisation_interval(A)
-    first, last = _boundary_messages(grid, A, B, start, R, space)
-    alpha, c = _forward_block(first, A, B, R, space)
-    W, beta = _backward_block(last, alpha, c, A, B, space)
+    settled = _settled_sweeps(grid, A, B, start, R, space)
+    if settled is None:
+        first, last = _boundary_messages(grid, A, B, start, R, space)
+        alpha, c = _forward_block(first, A, B, R, space)
+        W, beta = _backward_block(last, alpha, c, A, B, space)
+    else:
+        alpha, c, W, beta = settled
     W.reshape(L * C, K)[grid.padding] = 0.0  # no transition into a padded step
     counts = transposed_product(alpha[:-1].reshape(-1, K), W[1:].reshape(-1, K))
     continued = grid.continued  # the pairs (last step of a chunk, first step of the next):
@@ -392,12 +453,14 @@ def grid_statistics(B: np.ndarray, grid: Grid, start: np.ndarray, A: np.ndarray,
     return Statistics(gamma, gamma[grid.heads].sum(axis=0), transitions, log_c)
 
 
-def fast(b: np.ndarray, log_scale: np.ndarray, lengths, start: np.ndarray, A: np.ndarray, L: int | None = None):
+def fast(b: np.ndarray, log_scale: np.ndarray, lengths, start: np.ndarray, A: np.ndarray, L: int | None = None,
+         space: dict | None = None):
     """The fast statistics of sequences given in time order (scaled emissions (sum T, K) concatenated and their
-    lengths): (gamma (sum T, K) in time order, start counts, transition counts, total log-likelihood)."""
+    lengths): (gamma (sum T, K) in time order, start counts, transition counts, total log-likelihood).
+    ``space``: as for ``grid_statistics`` (with one, the boundary messages are found by sweeps when they can be)."""
     grid = Grid.of(lengths, L)
     B = grid.place(b, fill=1.0).reshape(grid.L, grid.C, -1)
-    s = grid_statistics(B, grid, start, A)
+    s = grid_statistics(B, grid, start, A, space=space)
     return s.gamma[grid.cells], s.start_counts, s.transitions, s.log_c + float(log_scale.sum())
 
 

@@ -159,6 +159,31 @@ def test_the_grid_forward_backward_equals_the_plain_recursion(L):
         np.testing.assert_allclose(transitions, sum(w.transitions for w in want), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("case", ["informative: sweeps settle", "slow mixing, barely informative: transfer matrices"])
+def test_boundary_messages_by_sweeps_or_by_transfer_matrices_are_exact(case):
+    """With a space (as in every E step of a fit), the boundary messages between chunks are first sought by
+    sweeps from guesses; where the chain mixes and the symbols inform, the guesses settle and the transfer matrices
+    are never built; where they cannot settle within a chunk (A near the identity, near-identical emissions),
+    the grid falls back to the transfer matrices. Both equal the plain recursion."""
+    rng = np.random.default_rng(11)
+    if case.startswith("informative"):
+        params = random_params(rng, 3, "categorical", stay=0.6)
+    else:
+        params = hmm.HMMParams([0.5, 0.5], [[0.999, 0.001], [0.002, 0.998]],
+                               hmm.Categorical([[0.5, 0.5], [0.49, 0.51]]))
+    x, _ = hmm.sample(params, 20_000, rng)
+    b, s = fb.scaled_emissions(params.emission.log_probs(x))
+    reference = fb.scaled(b, s, params.start, params.transition)
+    space = {}
+    for _ in range(2):  # the second call starts from the messages the first one found
+        gamma, start_counts, transitions, log_p = fb.fast(b, s, [len(x)], params.start, params.transition, space=space)
+        assert log_p == pytest.approx(reference.log_likelihood, rel=1e-12)
+        np.testing.assert_allclose(gamma, reference.gamma, atol=1e-12)
+        np.testing.assert_allclose(transitions, reference.transitions, rtol=1e-12, atol=1e-12)
+    assert space.get("sweeps fail", False) == case.startswith("slow")
+    assert ("P" in space) == case.startswith("slow")  # the transfer matrices' buffer exists only if they were built
+
+
 def test_the_grid_layout():
     """Sequences of lengths 3 and 5 in chunks of L = 2: columns 0-1 hold the first, 2-4 the second."""
     grid = fb.Grid.of([3, 5], L=2)
