@@ -1,7 +1,5 @@
 """The concentration explorer of notebook 06: its fits are vb.fit's (and scikit-learn's), its drawing shows the
 components that survive, and its slider redraws, in a real kernel too."""
-import copy
-import pathlib
 import warnings
 
 import matplotlib
@@ -13,11 +11,11 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Ellipse, Rectangle  # noqa: E402
 
+from widget_kernel import assert_slider_rerenders  # noqa: E402
 from emlib import datasets, gmm, vb  # noqa: E402
 from emlib.widgets import concentration, concentration_explorer  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*non-interactive.*:UserWarning")  # plt.show() under Agg
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -140,31 +138,8 @@ def test_moving_the_slider_refits_once_per_position_and_redraws(faithful, monkey
 
 def test_moving_the_slider_rerenders_the_output_in_a_kernel():
     """In a real kernel, with nbclient standing in for the browser, the Output widget's figure changes."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    cells = [
+    assert_slider_rerenders(
         "from emlib import datasets\nfrom emlib.widgets import concentration_explorer\n"
         "X = datasets.old_faithful()\nexplorer = concentration_explorer((X - X.mean(0)) / X.std(0))\nexplorer",
         "explorer.children[0].value = 100.0",
-    ]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    client = NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
-
-    def rendered():
-        outputs = [state["outputs"] for state in client.widget_state.values() if state.get("_model_name") == "OutputModel"]
-        assert len(outputs) == 1, f"expected one Output widget, found {len(outputs)}"
-        return copy.deepcopy(outputs[0])
-
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            assert not errors, errors[0]["traceback"] if errors else None
-            if index == 0:
-                before = rendered()
-        after = rendered()
-    images = [[o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})] for outputs in (before, after)]
-    assert len(images[0]) == 1, f"the first render shows {len(images[0])} figures: {before}"
-    assert len(images[1]) == 1, f"after the slider moved the output shows {len(images[1])} figures: {after}"
-    assert images[0] != images[1], "the figure did not change when the slider moved"
+    )

@@ -1,7 +1,5 @@
 """The prior-strength explorer of notebook 04: the scaled prior keeps its guesses, the drawing is the MAP fit, no
 covariance goes below its floor, and moving the slider refits and redraws (also in a real kernel)."""
-import copy
-import pathlib
 
 import matplotlib
 
@@ -12,10 +10,10 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Ellipse  # noqa: E402
 
+from widget_kernel import assert_slider_rerenders  # noqa: E402
 from emlib import datasets, gmm  # noqa: E402
 from emlib.widgets import prior_strength, prior_strength_explorer  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.filterwarnings("ignore:.*non-interactive.*:UserWarning")  # plt.show() under Agg
 
 
@@ -119,33 +117,10 @@ def test_moving_the_slider_refits_and_redraws(monkeypatch):
 
 def test_moving_the_slider_rerenders_the_output_in_a_kernel():
     """In a real kernel, with nbclient standing in for the browser, the Output widget's figure changes."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    cells = [
+    assert_slider_rerenders(
         "import numpy as np\nfrom emlib import datasets, gmm\nfrom emlib.widgets import prior_strength_explorer\n"
         "X = np.vstack([datasets.old_faithful(), np.tile([[1.6, 85.0]], (4, 1))])\n"
         "explorer = prior_strength_explorer(X, 3, gmm.Prior.default(X, 3), strengths=np.logspace(0, 2, 5))\n"
         "explorer",
         "explorer.children[0].value = 100.0",
-    ]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    client = NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
-
-    def rendered():
-        outputs = [state["outputs"] for state in client.widget_state.values() if state.get("_model_name") == "OutputModel"]
-        assert len(outputs) == 1, f"expected one Output widget, found {len(outputs)}"
-        return copy.deepcopy(outputs[0])
-
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            assert not errors, errors[0]["traceback"] if errors else None
-            if index == 0:
-                before = rendered()
-        after = rendered()
-    images = [[o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})] for outputs in (before, after)]
-    assert len(images[0]) == 1, f"the first render shows {len(images[0])} figures: {before}"
-    assert len(images[1]) == 1, f"after the slider moved the output shows {len(images[1])} figures: {after}"
-    assert images[0] != images[1], "the figure did not change when the slider moved"
+    )

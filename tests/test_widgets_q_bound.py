@@ -1,6 +1,4 @@
 """The Q-bound explorer: its drawing shows a bound that touches the log-likelihood from below, and its slider redraws."""
-import copy
-import pathlib
 
 import matplotlib
 
@@ -10,11 +8,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from widget_kernel import assert_slider_rerenders  # noqa: E402
 from emlib import datasets, linkage  # noqa: E402
 from emlib.widgets import q_bound_explorer  # noqa: E402
 from emlib.widgets.q_bound import draw_q_bound  # noqa: E402
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 Y = datasets.genetic_linkage()
 
 
@@ -101,30 +99,7 @@ def test_moving_the_slider_redraws_with_the_new_theta(monkeypatch):
 
 def test_moving_the_slider_rerenders_the_output_in_a_kernel():
     """In a real kernel, with nbclient standing in for the browser, the Output widget's figure changes."""
-    import nbformat
-    from nbclient import NotebookClient
-
-    cells = [
+    assert_slider_rerenders(
         "from emlib.widgets import q_bound_explorer\nexplorer = q_bound_explorer(theta_t=0.3)\nexplorer",
         "explorer.children[0].value = 0.8",
-    ]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    client = NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
-
-    def rendered():
-        outputs = [state["outputs"] for state in client.widget_state.values() if state.get("_model_name") == "OutputModel"]
-        assert len(outputs) == 1, f"expected one Output widget, found {len(outputs)}"
-        return copy.deepcopy(outputs[0])
-
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-            errors = [o for o in cell.outputs if o.output_type == "error"]
-            assert not errors, errors[0]["traceback"] if errors else None
-            if index == 0:
-                before = rendered()
-        after = rendered()
-    images = [[o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})] for outputs in (before, after)]
-    assert len(images[0]) == 1, f"the first render shows {len(images[0])} figures: {before}"
-    assert len(images[1]) == 1, f"after the slider moved the output shows {len(images[1])} figures: {after}"
-    assert images[0] != images[1], "the figure did not change when the slider moved"
+    )
