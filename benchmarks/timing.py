@@ -1,5 +1,6 @@
 """The timing rule every benchmark shares: one EM iteration = (a long fit - a short fit) / the extra iterations."""
 import numpy as np
+from threadpoolctl import threadpool_info
 
 
 def per_iteration(timer, data, start, n_short: int, n_long: int, repeats: int):
@@ -17,3 +18,8 @@ def per_iteration(timer, data, start, n_short: int, n_long: int, repeats: int):
         longs.append(seconds)
     iteration = (min(longs) - min(shorts)) / (n_long - n_short)
     return iteration, min(shorts) - n_short * iteration, objective
+
+
+def blas_description() -> str:
+    """The BLAS libraries loaded and their thread counts, for the header of a benchmark's table."""
+    return ", ".join(f"{i['internal_api']} {i.get('version')} ({i['num_threads']} thread)" for i in threadpool_info())

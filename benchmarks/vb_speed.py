@@ -13,10 +13,10 @@ import time
 import warnings
 
 import numpy as np
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from gmm_speed import problem
-from timing import per_iteration
+from timing import blas_description, per_iteration
 
 from emlib import gmm, vb
 
@@ -58,7 +58,7 @@ def main(argv=None) -> list[dict]:
     args = parser.parse_args(argv)
     rows = []
     with threadpool_limits(limits=1):
-        blas = ", ".join(f"{i['internal_api']} {i.get('version')} ({i['num_threads']} thread)" for i in threadpool_info())
+        blas = blas_description()
         print(f"Variational Bayesian Gaussian mixture, full covariances, D = 5, K = 8; BLAS: {blas}")
         print(f"{'N':>10} {'emlib ms/iter':>14} {'sklearn ms/iter':>16} {'ratio':>7} {'emlib set-up ms':>16} {'same posterior':>15}")
         for N in args.sizes:

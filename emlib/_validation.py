@@ -83,3 +83,11 @@ class Validated:
 
     def _replace(self, **changes):
         return type(self)(**{**self._asdict(), **changes})
+
+
+def n_components(K: int, N: int) -> None:
+    """Raise unless 1 <= K <= N: every component of a mixture needs at least one data point."""
+    if K < 1:
+        raise ValueError(f"the number of components K must be at least 1, got {K}.")
+    if K > N:
+        raise ValueError(f"K = {K} components need at least K data points, but X has only N = {N}: use K <= {N}.")

@@ -119,11 +119,7 @@ def run_em(
     A ``ValueError`` from a step (a collapsing component, say) is raised again
     with the iteration at which it happened.
     """
-    if max_iter < 0 or int(max_iter) != max_iter:
-        raise ValueError(f"max_iter must be a whole number >= 0, got {max_iter!r}")
-    if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
-
+    _check_settings(max_iter, tol, "max_iter")
     params = init
     stats, value = _evaluate(0, e_step, params)
     objective = [value]
@@ -133,37 +129,43 @@ def run_em(
         stats, value = _evaluate(t, e_step, params)
         previous = objective[-1]
         objective.append(value)
-        gain = value - previous
-        if check_monotone and gain < -ROUNDOFF * abs(previous):
-            raise ObjectiveDecreasedError(
-                f"the objective decreased at iteration {t}, from {previous:.10g} to {value:.10g} "
-                f"(by {-gain:.3g}). An exact EM step never decreases it: the E step or the M step "
-                "does not match the model whose objective is computed."
-            )
-        if tol > 0 and gain < tol * abs(value):
+        if _stops(previous, value, tol, check_monotone, f"the objective decreased at iteration {t}",
+                  "An exact EM step never decreases it: the E step or the M step does not match the model whose "
+                  "objective is computed."):
             converged = True
             break
     return EMResult(params, np.array(objective), converged, len(objective) - 1)
 
 
-def _at_iteration(t, step, argument):
+def _stops(previous: float, value: float, tol: float, check_monotone: bool, what: str, why: str) -> bool:
+    """The monotonicity guard and the stopping rule every driver shares: raise ObjectiveDecreasedError (``what``,
+    the two values, ``why``) if the objective fell from ``previous`` to ``value`` by more than round-off; True
+    when the gain is below tol * |value| (never with tol = 0)."""
+    gain = value - previous
+    if check_monotone and gain < -ROUNDOFF * abs(previous):
+        raise ObjectiveDecreasedError(f"{what}, from {previous:.10g} to {value:.10g} (by {-gain:.3g}). {why}")
+    return tol > 0 and gain < tol * abs(value)
+
+
+def _labelled(where: str | None, step, *arguments):
+    """step(*arguments), with a ValueError it raises raised again as "at <where>: <message>" (as it is when
+    ``where`` is None, at the start, or when the message already says where)."""
     try:
-        result = step(argument)
+        return step(*arguments)
     except ValueError as error:
-        if t == 0 or str(error).startswith("at iteration"):
+        if where is None or str(error).startswith("at "):
             raise
-        raise type(error)(f"at iteration {t}: {error}") from error
-    return result
+        raise type(error)(f"at {where}: {error}") from error
+
+
+def _at_iteration(t, step, argument):
+    return _labelled(f"iteration {t}" if t else None, step, argument)
 
 
 def _evaluate(t, e_step, params):
     stats, value = _at_iteration(t, e_step, params)
     value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(
-            f"at iteration {t}: the objective is {value}; the parameters have left the model "
-            "(a zero probability where there is data, or an unbounded density)."
-        )
+    _check_finite(t, value)
     return stats, value
 
 
@@ -230,10 +232,7 @@ def run_incremental(
         raise ValueError("blocks is empty: pass the data split into at least one block.")
 
     def block_step(t, b, params):
-        try:
-            stats, entropy = block_e_step(blocks[b], params)
-        except ValueError as error:
-            raise type(error)(f"at pass {t}, block {b}: {error}") from error
+        stats, entropy = _labelled(f"pass {t}, block {b}", block_e_step, blocks[b], params)
         return stats, float(entropy)
 
     def free_energy(t, total, entropies, params):
@@ -245,32 +244,24 @@ def run_incremental(
     params = init
     block_stats, entropies = zip(*(block_step(0, b, params) for b in range(len(blocks))))
     block_stats, entropies = list(block_stats), list(entropies)
-    total = _sum(block_stats)
+    total = sum(block_stats[1:], block_stats[0])
     objective = [free_energy(0, total, entropies, params)]
     likelihoods = [] if log_likelihood is None else [float(log_likelihood(params))]
     converged = False
     for t in range(1, max_passes + 1):
         for b in range(len(blocks)):
-            try:
-                params = m_step(total)
-            except ValueError as error:
-                raise type(error)(f"at pass {t}, block {b}: {error}") from error
+            params = _labelled(f"pass {t}, block {b}", m_step, total)
             new, entropies[b] = block_step(t, b, params)
             total = total - block_stats[b] + new
             block_stats[b] = new
-        total = _sum(block_stats)
+        total = sum(block_stats[1:], block_stats[0])  # afresh: the subtractions leave no round-off behind
         value, previous = free_energy(t, total, entropies, params), objective[-1]
         objective.append(value)
         if log_likelihood is not None:
             likelihoods.append(float(log_likelihood(params)))
-        gain = value - previous
-        if check_monotone and gain < -ROUNDOFF * abs(previous):
-            raise ObjectiveDecreasedError(
-                f"the free energy decreased in pass {t}, from {previous:.10g} to {value:.10g} (by {-gain:.3g}). "
-                "Neither a partial E step nor an M step can decrease it: the block E step, the entropy, the "
-                "M step or expected_log_joint does not match the model."
-            )
-        if tol > 0 and gain < tol * abs(value):
+        if _stops(previous, value, tol, check_monotone, f"the free energy decreased in pass {t}",
+                  "Neither a partial E step nor an M step can decrease it: the block E step, the entropy, the "
+                  "M step or expected_log_joint does not match the model."):
             converged = True
             break
     info = dict(n_blocks=len(blocks), n_m_steps=(len(objective) - 1) * len(blocks))
@@ -349,17 +340,14 @@ def run_online(
     for t in range(1, n_passes + 1):
         for batch, m in zip(batches, sizes):
             n += 1
-            try:
-                new = (1.0 / m) * batch_e_step(batch, current)[0]
-            except ValueError as error:
-                raise type(error)(f"at pass {t}, step {n}: {error}") from error
+            new = (1.0 / m) * _labelled(f"pass {t}, step {n}", batch_e_step, batch, current)[0]
             gamma = 1.0 if s is None else float((n + n0) ** -alpha)
             s = new if s is None else (1 - gamma) * s + gamma * new
-            current = _at_step(t, n, m_step, s)
+            current = _labelled(f"pass {t}, step {n}", m_step, s)
             if average_after is not None and n > average_after:
                 n_averaged += 1
                 average = s if average is None else average + (1.0 / n_averaged) * (s - average)
-        params = current if average is None else _at_step(t, n, m_step, average)
+        params = current if average is None else _labelled(f"pass {t}, step {n}", m_step, average)
         objective.append(_evaluate(t, evaluate_pair, params)[1])
     info = dict(n_steps=n, last_step_size=gamma, n_averaged=n_averaged)
     return EMResultWithInfo(params, np.array(objective), False, n_passes, info)
@@ -461,14 +449,10 @@ def squarem(
         _check_finite(t, value_new)
         objective.append(value_new)
         evaluations.append(count["n_evaluations"])
-        gain = value_new - value0
-        if check_monotone and gain < -ROUNDOFF * abs(value0):
-            raise ObjectiveDecreasedError(
-                f"the objective decreased in SQUAREM cycle {t}, from {value0:.10g} to {value_new:.10g} "
-                f"(by {-gain:.3g}): the EM map itself is not monotone, or its objective does not match it."
-            )
+        stop = _stops(value0, value_new, tol, check_monotone, f"the objective decreased in SQUAREM cycle {t}",
+                      "The EM map itself is not monotone, or its objective does not match it.")
         theta0, theta1, value0 = theta_new, theta1_next, value_new
-        if tol > 0 and gain < tol * abs(value_new):
+        if stop:
             converged = True
             break
     info = dict(count, step_lengths=np.array(steps), evaluations=np.array(evaluations))
@@ -480,20 +464,6 @@ def _check_settings(max_iter, tol, name):
         raise ValueError(f"{name} must be a whole number >= 0, got {max_iter!r}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol!r}")
-
-
-def _sum(stats):
-    total = stats[0]
-    for s in stats[1:]:
-        total = total + s
-    return total
-
-
-def _at_step(t, n, step, argument):
-    try:
-        return step(argument)
-    except ValueError as error:
-        raise type(error)(f"at pass {t}, step {n}: {error}") from error
 
 
 def _vector(to_vector, params) -> np.ndarray:

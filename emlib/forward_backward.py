@@ -277,7 +277,7 @@ def _transfer_matrices(A: np.ndarray, B: np.ndarray, R: int, space: dict | None 
 
 def _normalised(v: np.ndarray) -> np.ndarray:
     """v / (sum of each v[c]) for v of shape (C, K) or (C, K, K)."""
-    return v / (v.reshape(len(v), -1) @ np.ones(v[0].size)).reshape((-1,) + (1,) * (v.ndim - 1))
+    return v / row_sums(v.reshape(len(v), -1)).reshape((-1,) + (1,) * (v.ndim - 1))
 
 
 def _running_products(M: np.ndarray, depth: np.ndarray, step: int) -> np.ndarray:
@@ -384,11 +384,8 @@ def _settled_sweeps(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarray,
     (kept in ``space``): EM changes the parameters little from one iteration to the next.
     """
     continued = grid.continued
-    if not len(continued):
-        alpha, c = _forward_block(np.broadcast_to(start, B.shape[1:]), A, B, R, space)
-        return (alpha, c) + _backward_block(np.ones(B.shape[1:]), alpha, c, A, B, space)
-    if space is None or space.get("sweeps fail"):
-        return None
+    if not len(continued) or space is None or space.get("sweeps fail"):
+        return None  # nothing to guess (every chunk starts a sequence), or guessing has failed here before
     C, K = B.shape[1:]
     first, last = space.get("first"), space.get("last")
     if first is None or first.shape != (C, K):

@@ -28,6 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._validation import data_matrix
+
 #: m^T Lambda m above which a component is computed about its own mean (loses < 4 of 16 digits).
 CANCELLATION_LIMIT = 1e4
 
@@ -77,6 +79,12 @@ def features(X: np.ndarray, centre: np.ndarray | None = None) -> Features:
     Y = np.subtract(X, centre, out=T[:, 1 : D + 1])
     np.multiply(Y[:, i], Y[:, j], out=T[:, D + 1 :])
     return Features(X, centre, T)
+
+
+def prepared(data) -> Features:
+    """``data`` as Features: an (N, D) array (or (N,), one dimension) is checked and featurised; Features, prepared
+    once for many E steps, pass through."""
+    return data if isinstance(data, Features) else features(data_matrix(data))
 
 
 def vech_to_matrix(v: np.ndarray, D: int) -> np.ndarray:

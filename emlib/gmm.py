@@ -29,7 +29,8 @@ from scipy.special import gammaln, multigammaln, xlogy
 
 from . import gaussian
 from ._blas import transposed_product
-from ._validation import Validated, data_matrix, finite, frozen, probability_vector, shape, symmetric
+from ._validation import (Validated, data_matrix, finite, frozen, n_components as check_n_components,
+                          probability_vector, shape, symmetric)
 from .em import EMResult, EMResultWithInfo, Stats, run_em, run_incremental, run_online, squarem
 
 __all__ = [
@@ -176,17 +177,13 @@ def _inaccurate_one_pass(counts, sums, scatters) -> list[int]:
     return bad
 
 
-def _prepared(data) -> gaussian.Features:
-    return data if isinstance(data, gaussian.Features) else gaussian.features(data_matrix(data))
-
-
 def e_step(data, params: GMMParams) -> tuple[GMMStats, float]:
     """Expected sufficient statistics under p(z | x, params), and the total log-likelihood of params.
 
     data: (N, D) array, or ``gaussian.features(X)`` prepared once for many E steps.
     Returns (GMMStats, log p(X | params) = sum_n log sum_k w_k N(x_n | mu_k, Sigma_k)).
     """
-    F = _prepared(data)
+    F = gaussian.prepared(data)
     _check_compatible(F.X, params)
     resp, log_norm = gaussian.log_normalise(_log_joint(F, params))
     return gaussian_statistics(F, resp), float(log_norm.sum())
@@ -194,14 +191,14 @@ def e_step(data, params: GMMParams) -> tuple[GMMStats, float]:
 
 def responsibilities(X, params: GMMParams) -> np.ndarray:
     """r_nk = p(z_n = k | x_n, params), shape (N, K); each row sums to one."""
-    F = _prepared(X)
+    F = gaussian.prepared(X)
     _check_compatible(F.X, params)
     return gaussian.log_normalise(_log_joint(F, params))[0]
 
 
 def log_likelihood(X, params: GMMParams) -> float:
     """Total log-likelihood sum_n log p(x_n | params) (not a per-sample mean, unlike scikit-learn's score)."""
-    F = _prepared(X)
+    F = gaussian.prepared(X)
     _check_compatible(F.X, params)
     return float(gaussian.log_normalise(_log_joint(F, params))[1].sum())
 
@@ -353,7 +350,7 @@ class Prior(Validated, _PriorFields):
         """
         X = data_matrix(X)
         N, D = X.shape
-        _check_n_components(K, N)
+        check_n_components(K, N)
         if N < 2:
             raise ValueError("Prior.default needs at least 2 points, to estimate the data covariance.")
         covariance = np.atleast_2d(np.cov(X, rowvar=False, ddof=1))
@@ -540,7 +537,7 @@ def fit(X, init, *, max_iter: int = 500, tol: float = 1e-8, reg_covar: float = 0
         return variants[method]()
     if options:
         raise TypeError(f"fit() got options {sorted(options)} that method='batch' does not take.")
-    F, params = _variant_start(X, init, reg_covar, rng)
+    F, params = _start(X, init, reg_covar, rng)
     if prior is not None:
         _check_prior(prior, params.n_components, params.dim)
         if reg_covar != 0:
@@ -560,7 +557,7 @@ def initial_params(X, K: int, *, rng=None, reg_covar: float = 0.0) -> GMMParams:
     """
     X = data_matrix(X)
     N, D = X.shape
-    _check_n_components(K, N)
+    check_n_components(K, N)
     rng = np.random.default_rng(rng)
     means = np.empty((K, D))
     means[0] = X[rng.integers(N)]
@@ -587,13 +584,6 @@ def sample(params: GMMParams, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]
     noise = rng.standard_normal((n, params.dim))
     X = params.means[z] + np.einsum("nij,nj->ni", params._cholesky[z], noise)
     return X, z
-
-
-def _check_n_components(K: int, N: int) -> None:
-    if K < 1:
-        raise ValueError(f"the number of components K must be at least 1, got {K}.")
-    if K > N:
-        raise ValueError(f"K = {K} components need at least K data points, but X has only N = {N}: use K <= {N}.")
 
 
 def _check_compatible(X: np.ndarray, params: GMMParams) -> None:
@@ -639,7 +629,7 @@ def e_step_with_entropy(data, params: GMMParams) -> tuple[GMMStats, float]:
     data: (N, D) array or ``gaussian.features(X)``. Returns (GMMStats, H(q)): a ``block_e_step`` for
     ``emlib.em.run_incremental``. With them, free_energy(stats, H, params) = log p(X | params).
     """
-    F = _prepared(data)
+    F = gaussian.prepared(data)
     _check_compatible(F.X, params)
     resp, _ = gaussian.log_normalise(_log_joint(F, params))
     log_resp = np.log(resp, out=np.zeros_like(resp), where=resp > 0)
@@ -671,7 +661,7 @@ def params_from_vector(vector, K: int, D: int) -> GMMParams:
     return GMMParams(vector[:K], vector[K : K + K * D].reshape(K, D), vector[K + K * D :].reshape(K, D, D))
 
 
-def _variant_start(X, init, reg_covar, rng) -> tuple[gaussian.Features, GMMParams]:
+def _start(X, init, reg_covar, rng) -> tuple[gaussian.Features, GMMParams]:
     """The checks and start of ``fit`` and its variants: (features of X, initial parameters)."""
     X = data_matrix(X)
     if not (np.isfinite(reg_covar) and reg_covar >= 0):
@@ -681,7 +671,7 @@ def _variant_start(X, init, reg_covar, rng) -> tuple[gaussian.Features, GMMParam
     else:
         params = init if isinstance(init, GMMParams) else GMMParams(*init)
     _check_compatible(X, params)
-    _check_n_components(params.n_components, X.shape[0])
+    check_n_components(params.n_components, X.shape[0])
     return gaussian.features(X), params
 
 
@@ -708,7 +698,7 @@ def fit_incremental(X, init, n_blocks: int, *, max_passes: int = 100, tol: float
     EM, ``fit``, exactly. track_log_likelihood=True also records log p(X | params) after every pass in
     ``info["log_likelihood"]`` (one more E step over X per pass). init, reg_covar, rng, tol: as in ``fit``.
     """
-    F, params = _variant_start(X, init, reg_covar, rng)
+    F, params = _start(X, init, reg_covar, rng)
     n_blocks = _whole_number(n_blocks, "n_blocks", 1, len(F.X))
     return run_incremental(e_step_with_entropy, partial(m_step, reg_covar=reg_covar), expected_complete_log_likelihood,
                            params, _row_blocks(F, n_blocks), max_passes=max_passes, tol=tol,
@@ -727,7 +717,7 @@ def fit_online(X, init, *, batch_size: int = 1000, n_passes: int = 1, alpha: flo
     Returns EMResultWithInfo(params, objective = log p(X | params) after 0, 1, ... passes (not monotone),
     converged = False, n_iter = n_passes).
     """
-    F, params = _variant_start(X, init, reg_covar, rng)
+    F, params = _start(X, init, reg_covar, rng)
     batch_size = _whole_number(batch_size, "batch_size", 1)
     N = len(F.X)
     batches = _row_blocks(F, -(-N // batch_size)) if batch_size < N else [F]
@@ -745,7 +735,7 @@ def fit_squarem(X, init, *, max_iter: int = 500, tol: float = 1e-8, max_backtrac
     Returns EMResultWithInfo(params, objective = log-likelihood after 0, 1, ... SQUAREM cycles (monotone),
     converged, n_iter = cycles; info["n_evaluations"] = EM steps (E and M) taken, 3 a cycle without backtracking).
     """
-    F, params = _variant_start(X, init, reg_covar, rng)
+    F, params = _start(X, init, reg_covar, rng)
     K, D = params.n_components, params.dim
 
     def em_map(p):

@@ -26,8 +26,8 @@ from . import forward_backward as fb
 from . import gaussian
 from ._validation import Validated, finite, frozen, probability_vector, shape
 from .em import EMResult, Stats, run_em
-from .gmm import GMMStats, gaussian_m_step, gaussian_statistics
-from .gmm import Prior as GMMPrior, gaussian_map_step, log_dirichlet, log_niw
+from .gmm import GMMStats, gaussian_m_step, gaussian_map_step, gaussian_statistics, log_dirichlet, log_niw
+from .gmm import Prior as GMMPrior
 
 __all__ = [
     "Categorical", "Gaussian", "HMMParams", "HMMStats", "e_step", "m_step", "fit", "log_likelihood", "posteriors",
@@ -254,16 +254,28 @@ def e_step(sequences, params: HMMParams, *, method: str = "fast") -> tuple[HMMSt
 def m_step(stats: HMMStats, prior: "Prior | None" = None) -> HMMParams:
     """The maximizer of Q: pi = start counts / n_sequences, A_ij = n_ij / sum_j n_ij, emissions from gamma-weighted
     statistics. ValueError for a state with no expected transitions out of it or no expected emissions.
-    With a ``Prior``, the maximizer of Q + log p(params) (MAP): concentration - 1 pseudo-counts (``_map_step``)."""
+
+    With a ``Prior``, the maximizer of Q + log p(params) (MAP): every Dirichlet adds its concentration - 1 to the
+    expected counts, pi_k = (n_k + a_k - 1) / sum_j (n_j + a_j - 1), A_ij = (n_ij + a_ij - 1) / sum_l (n_il + a_il - 1),
+    and Gaussian emissions take ``gmm.gaussian_map_step``."""
     if prior is not None:
-        return _map_step(stats, prior)
-    start = stats.start_counts / stats.n_sequences
-    transition = _normalise_rows(stats.transitions, "transitions out of")
+        _check_prior(prior, len(stats.start_counts), stats.emission)
+    start = stats.start_counts + _pseudo_counts(prior, "start")
+    transition = _normalise_rows(stats.transitions + _pseudo_counts(prior, "transition"), "transitions out of")
     if isinstance(stats.emission, SymbolStats):
-        emission = Categorical(_normalise_rows(stats.emission.counts, "emissions from"))
-    else:
+        counts = stats.emission.counts + _pseudo_counts(prior, "emission")
+        emission = Categorical(_normalise_rows(counts, "emissions from"))
+    elif prior is None or prior.emission is None:
         emission = Gaussian(*gaussian_m_step(stats.emission, what="state"))
+    else:
+        emission = Gaussian(*gaussian_map_step(stats.emission, prior.emission, what="state"))
     return HMMParams(start / start.sum(), transition, emission)
+
+
+def _pseudo_counts(prior: "Prior | None", name: str):
+    """concentration - 1 of the prior's Dirichlet ``name`` (start, transition, emission); 0 without one."""
+    alpha = None if prior is None else getattr(prior, name)
+    return 0.0 if alpha is None else alpha - 1
 
 
 def _normalise_rows(counts: np.ndarray, what: str) -> np.ndarray:
@@ -431,25 +443,6 @@ def log_prior(params: HMMParams, prior: Prior) -> float:
                 "or start from positive probabilities."
             )
     return float(sum(parts.values()))
-
-
-def _map_step(stats: HMMStats, prior: Prior) -> HMMParams:
-    """The maximizer of Q + log p(params): every Dirichlet adds its concentration - 1 to the expected counts,
-
-        pi_k = (n_k + a_k - 1) / sum_j (n_j + a_j - 1),   A_ij = (n_ij + a_ij - 1) / sum_l (n_il + a_il - 1),
-
-    and Gaussian emissions take ``gmm.gaussian_map_step``."""
-    _check_prior(prior, len(stats.start_counts), stats.emission)
-    start = stats.start_counts + (prior.start - 1)
-    transition = _normalise_rows(stats.transitions + (prior.transition - 1), "transitions out of")
-    if isinstance(stats.emission, SymbolStats):
-        counts = stats.emission.counts if prior.emission is None else stats.emission.counts + (prior.emission - 1)
-        emission = Categorical(_normalise_rows(counts, "emissions from"))
-    elif prior.emission is None:
-        emission = Gaussian(*gaussian_m_step(stats.emission, what="state"))
-    else:
-        emission = Gaussian(*gaussian_map_step(stats.emission, prior.emission, what="state"))
-    return HMMParams(start / start.sum(), transition, emission)
 
 
 def _map_e_step(data: Data, prior: Prior, method: str, params: HMMParams) -> tuple[HMMStats, float]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["covariance_ellipse", "plot_mixture", "plot_objective"]
+__all__ = ["covariance_ellipse", "frame_data", "plot_mixture", "plot_objective"]
 
 
 def covariance_ellipse(ax, mean, covariance, n_std: float = 2.0, **style):
@@ -43,6 +43,20 @@ def plot_mixture(ax, X, params=None, *, labels=None, colors=None, n_std: float =
             color = colors[k % len(colors)]
             covariance_ellipse(ax, mu, Sigma, n_std, color=color)
             ax.plot(*mu[:2], marker="x", color="k", ms=8, mew=2)
+    return ax
+
+
+def frame_data(ax, X, feature_names=None, margin: float = 0.08):
+    """Limits around the first two columns of X (with ``margin`` of their range on each side) and axis labels
+    (``feature_names``, default x_1 and x_2): the same frame for every redraw of an explorer."""
+    X = np.asarray(X)[:, :2]
+    low, high = X.min(axis=0), X.max(axis=0)
+    pad = margin * (high - low)
+    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
+    names = feature_names or ["$x_1$", "$x_2$"]
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1])
     return ax
 
 

@@ -53,7 +53,7 @@ from scipy.optimize import brentq
 from scipy.special import digamma, gammaln, polygamma
 
 from . import gaussian, gmm
-from ._validation import Validated, data_matrix, finite, frozen, probability_vector, shape, symmetric
+from ._validation import Validated, data_matrix, finite, frozen, shape, symmetric
 from .em import EMResult, Stats, run_em
 
 __all__ = [
@@ -104,21 +104,12 @@ class TMixtureParams(Validated, gaussian.CholeskyFactors, _Fields):
     """
 
     def __new__(cls, weights, means, covariances, nus):
-        weights, means, covariances, nus = frozen(weights), frozen(means), frozen(covariances), frozen(nus)
-        if weights.ndim != 1:
-            raise ValueError(f"weights must have shape (K,), got {weights.shape}.")
-        K = len(weights)
-        if means.ndim != 2 or len(means) != K:
-            raise ValueError(f"means must have shape (K, D) with K = {K} (the length of weights), got {means.shape}.")
-        D = means.shape[1]
-        shape(covariances, (K, D, D), "covariances", "(K, D, D)")
-        shape(nus, (K,), "nus", "(K,)")
-        probability_vector(weights, "weights", positive=True)
-        finite(means, "means")
-        symmetric(covariances, "covariances")
+        gaussians = gmm.GMMParams(weights, means, covariances)  # the checks of a Gaussian mixture's parameters
+        nus = frozen(nus)
+        shape(nus, (len(gaussians.weights),), "nus", "(K,)")
         _positive_nus(nus, "nus")
-        self = super().__new__(cls, weights, means, covariances, nus)
-        self.__dict__["_cholesky"] = gaussian.cholesky(covariances)
+        self = super().__new__(cls, *gaussians, nus)
+        self.__dict__["_cholesky"] = gaussians._cholesky
         return self
 
     @property
@@ -247,17 +238,13 @@ class TStats(Stats):
     _fixed = ("nus",)
 
 
-def _prepared(data) -> gaussian.Features:
-    return data if isinstance(data, gaussian.Features) else gaussian.features(data_matrix(data))
-
-
 def e_step(data, params) -> tuple[TStats, float]:
     """Expected sufficient statistics under p(z, u | x, params), and the total log-likelihood of params.
 
     data:   (N, D) array, or ``gaussian.features(X)`` prepared once for many E steps.
     params: a TMixtureParams, or a StudentTParams (a mixture of one).
     """
-    F = _prepared(data)
+    F = gaussian.prepared(data)
     params = _as_mixture(params)
     _check_compatible(F.X, params)
     nus, D = params.nus, params.dim

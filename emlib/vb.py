@@ -36,7 +36,8 @@ import numpy as np
 from scipy.special import digamma, gammaln, xlogy
 
 from . import gaussian, gmm
-from ._validation import Validated, data_matrix, finite, frozen, shape, symmetric
+from ._validation import (Validated, data_matrix, finite, frozen, n_components as check_n_components, shape,
+                          symmetric)
 from .em import EMResult, run_em
 
 __all__ = [
@@ -291,7 +292,7 @@ def e_step(data, params: VBParams, prior: Prior) -> tuple[gmm.GMMStats, float]:
              L = sum_n log sum_k rho_nk - KL(q(pi, mu, Lambda) || p(pi, mu, Lambda))), the ELBO (10.70) at the new
     q(Z) and the given q(pi, mu, Lambda).
     """
-    F = _prepared(data)
+    F = gaussian.prepared(data)
     _check_compatible(F.X, params)
     resp, log_norm = gaussian.log_normalise(expected_log_joint(F, params))
     return gmm.gaussian_statistics(F, resp), float(log_norm.sum()) - kl_divergence(params, prior)
@@ -299,7 +300,7 @@ def e_step(data, params: VBParams, prior: Prior) -> tuple[gmm.GMMStats, float]:
 
 def responsibilities(X, params: VBParams) -> np.ndarray:
     """r_nk = rho_nk / sum_j rho_nj, shape (N, K) (10.49): the update of q(Z)."""
-    F = _prepared(X)
+    F = gaussian.prepared(X)
     _check_compatible(F.X, params)
     return gaussian.log_normalise(expected_log_joint(F, params))[0]
 
@@ -312,7 +313,7 @@ def elbo(X, resp, params: VBParams, prior: Prior) -> float:
 
     It is <= log p(X), with equality when q is the exact posterior.
     """
-    F = _prepared(X)
+    F = gaussian.prepared(X)
     _check_compatible(F.X, params)
     resp = _responsibility_matrix(resp, F.X.shape[0], params.n_components)
     log_rho = expected_log_joint(F, params)
@@ -368,7 +369,7 @@ def fit(X, init, *, prior: Prior | None = None, max_iter: int = 500, tol: float 
     N = X.shape[0]
     resp = None if isinstance(init, (int, np.integer)) else _responsibility_matrix(init, N)
     K = int(init) if resp is None else resp.shape[1]
-    _check_n_components(K, N)
+    check_n_components(K, N)
     prior = Prior.default(X, K) if prior is None else prior
     _check_prior(prior, X.shape[1])
     if resp is None:
@@ -421,10 +422,6 @@ def effective_components(params: VBParams, threshold: float = 0.01) -> int:
 
 # ----------------------------------------------------------------------------------------------- checks
 
-def _prepared(data) -> gaussian.Features:
-    return data if isinstance(data, gaussian.Features) else gaussian.features(data_matrix(data))
-
-
 def _responsibility_matrix(resp, N: int, K: int | None = None) -> np.ndarray:
     try:
         resp = np.asarray(resp, dtype=float)
@@ -443,13 +440,6 @@ def _responsibility_matrix(resp, N: int, K: int | None = None) -> np.ndarray:
         raise ValueError(f"each row of the responsibilities must sum to one, but row {n} sums to "
                          f"{resp[n].sum():.10g}: divide each row by its sum.")
     return resp
-
-
-def _check_n_components(K: int, N: int) -> None:
-    if K < 1:
-        raise ValueError(f"the number of components K must be at least 1, got {K}.")
-    if K > N:
-        raise ValueError(f"K = {K} components need at least K data points, but X has only N = {N}: use K <= {N}.")
 
 
 def _check_prior(prior, D: int) -> None:

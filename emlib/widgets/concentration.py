@@ -82,13 +82,7 @@ def draw_concentration(axes, X, params: vb.VBParams, *, concentration: float | N
                                                   color=colors[k % len(colors)])
             ellipse.set_gid(f"component {k}")
             data_ax.plot(*params.means[k], marker="x", color="k", ms=8, mew=2)
-        low, high = X.min(axis=0), X.max(axis=0)
-        margin = 0.08 * (high - low)
-        data_ax.set_xlim(low[0] - margin[0], high[0] + margin[0])
-        data_ax.set_ylim(low[1] - margin[1], high[1] + margin[1])
-        names = feature_names or ["$x_1$", "$x_2$"]
-        data_ax.set_xlabel(names[0])
-        data_ax.set_ylabel(names[1])
+        plotting.frame_data(data_ax, X, feature_names)
         data_ax.set_title(f"{which}{survive}\n(ellipses of the components with E[\u03c0\u2096] \u2265 {threshold:g})",
                           fontsize=10)
     if bar_ax is not None:

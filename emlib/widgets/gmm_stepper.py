@@ -81,13 +81,7 @@ def draw_em_state(axes, X, history: EMHistory, t: int, *, feature_names=None, n_
             data_ax.set_ylabel("density")
         else:
             plotting.plot_mixture(data_ax, X, params, n_std=n_std)
-            low, high = X[:, :2].min(axis=0), X[:, :2].max(axis=0)
-            margin = 0.08 * (high - low)
-            data_ax.set_xlim(low[0] - margin[0], high[0] + margin[0])
-            data_ax.set_ylim(low[1] - margin[1], high[1] + margin[1])
-            names = feature_names or ["$x_1$", "$x_2$"]
-            data_ax.set_xlabel(names[0])
-            data_ax.set_ylabel(names[1])
+            plotting.frame_data(data_ax, X, feature_names)
         data_ax.set_title(f"t = {t}: L = {value:.1f}")
     if curve_ax is not None:
         _draw_curve(curve_ax, history.objective, t)

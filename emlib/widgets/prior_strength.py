@@ -109,13 +109,7 @@ def draw_prior_strength(axes, X, init, prior: gmm.Prior, strength: float, *, pat
         guess = scaled.S0 / (scaled.nu0 + D + 2)
         plotting.covariance_ellipse(data_ax, scaled.m0, guess, n_std, color="0.45", ls="--", lw=1.2)
         data_ax.plot(*scaled.m0, marker="+", color="0.45", ms=12, mew=2)
-        low, high = X.min(axis=0), X.max(axis=0)
-        margin = 0.08 * (high - low)
-        data_ax.set_xlim(low[0] - margin[0], high[0] + margin[0])
-        data_ax.set_ylim(low[1] - margin[1], high[1] + margin[1])
-        names = feature_names or ["$x_1$", "$x_2$"]
-        data_ax.set_xlabel(names[0])
-        data_ax.set_ylabel(names[1])
+        plotting.frame_data(data_ax, X, feature_names)
         data_ax.set_title(f"strength s = {strength:.3g} (kappa0 = {scaled.kappa0:.3g}, {scaled.nu0 + D + 2:.3g} "
                           f"pseudo-points)\nsmallest eigenvalue {smallest.min():.3g}, log-posterior "
                           f"{result.objective[-1]:.1f}", fontsize=10)
