@@ -40,3 +40,28 @@ class FailureMessagesOnly(NbGraderPreprocessor):
 
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, FailureMessagesOnly, CSSHTMLHeaderPreprocessor]
+
+# Feedback pages are read offline (students fetch them into their own folder), so their maths cannot come from a
+# CDN, which is where nbconvert's `mathjax()` macro points. grading/feedback/mathjax.html.j2, found before
+# nbconvert's own, replaces that macro: MathJax 3 (its self-contained SVG build, from the PyPI package
+# django-static-mathjax, which requirements.txt installs) is inlined into the page by the filter below, and error
+# output wraps instead of running off screen. (tests/test_instructor_guide.py opens a fetched feedback page in
+# Chromium with the network blocked.)
+import pathlib  # noqa: E402
+
+import nbgrader  # noqa: E402
+
+c.HTMLExporter.extra_template_basedirs = [
+    os.path.join(c.CourseDirectory.root, "grading"),
+    os.path.join(os.path.dirname(nbgrader.__file__), "server_extensions", "formgrader", "templates"),  # nbgrader's
+]
+
+
+def mathjax_script(_=None) -> str:
+    """The text of MathJax 3's tex-svg.js, as installed by django-static-mathjax (a Jinja filter)."""
+    import mathjax
+
+    return (pathlib.Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js").read_text()
+
+
+c.HTMLExporter.filters = {"mathjax_script": mathjax_script}

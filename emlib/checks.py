@@ -6,6 +6,8 @@ covariances computed around the new means?".
 """
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from .em import ROUNDOFF
@@ -16,8 +18,20 @@ __all__ = [
 ]
 
 
+MESSAGE_WIDTH = 80  # nbgrader's Validate cuts every line of a failure at 87 characters (90 less its indent)
+UNBROKEN = {"break_on_hyphens": False, "break_long_words": False}  # "pseudo-scatter", a long number, stay whole
+
+
+def wrapped(message: str, hint: str | None = None) -> str:
+    """``message`` (and ``Hint: hint`` on a line of its own) broken into lines of at most MESSAGE_WIDTH characters,
+    the first one short enough to follow "AssertionError: ", so that no viewer cuts or hides the hint."""
+    prefix = "AssertionError: "
+    first = textwrap.fill(message, MESSAGE_WIDTH, initial_indent=" " * len(prefix), **UNBROKEN)[len(prefix):]
+    return first + (f"\n{textwrap.fill(f'Hint: {hint}', MESSAGE_WIDTH, **UNBROKEN)}" if hint else "")
+
+
 def _fail(message: str, hint: str | None = None):
-    raise AssertionError(message + (f" Hint: {hint}" if hint else ""))
+    raise AssertionError(wrapped(message, hint))
 
 
 def assert_shape(array, expected: tuple, name: str = "the result", hint: str | None = None) -> None:
@@ -165,11 +179,14 @@ class library_forbidden:
 
 
 def _forbidden(*args, **kwargs):
+    # This code runs as the replaced library function, with that function's module globals: import what it uses.
     import sys
 
+    from emlib.checks import wrapped
+
     name = sys._getframe().f_code.co_name
-    raise AssertionError(f"this answer calls {name}, the library's own implementation of what you were asked to "
-                         "write. Write the step yourself (numpy and scipy are fine).")
+    raise AssertionError(wrapped(f"this answer calls {name}, the library's own implementation of what you were "
+                                 "asked to write. Write the step yourself (numpy and scipy are fine)."))
 
 
 def _forbidden_code(name: str):

@@ -1,6 +1,6 @@
 """Build the course as a static web site: every lecture notebook executed and rendered to HTML.
 
-    python site/build.py [--out _site] [--jobs N] [NOTEBOOK ...]
+    python site/build.py [--out _site] [--jobs N] [--executed DIR] [NOTEBOOK ...]
 
 Writes one page per chapter (notebooks/NN_topic.ipynb -> NN_topic.html, with its figures embedded and links to
 the previous chapter, the contents and the next chapter), one page per exercise (exercises/A/A.ipynb ->
@@ -14,13 +14,15 @@ figure) becomes the figure it drew at its starting value, with a line saying tha
 a static page has no kernel to redraw it. Math is typeset by MathJax, which the page loads from a CDN.
 
 The build stops with exit status 1, naming the chapter and the error, if a chapter fails to run.
-Giving NOTEBOOK paths builds only those chapters (for example while writing one).
+Giving NOTEBOOK paths builds only those chapters (for example while writing one). ``--executed DIR`` takes the
+chapters already executed (DIR/notebooks/NAME.ipynb, as the test suite keeps them) instead of running them again.
 """
 from __future__ import annotations
 
 import argparse
 import concurrent.futures
 import html
+import json
 import os
 import pathlib
 import re
@@ -226,7 +228,8 @@ li {{ margin: 0.3em 0; }}
 <h1>{html.escape(course_title)}</h1>
 <p>The lecture notebooks of the course, executed, with their figures. Interactive explorers appear as the figure
 they draw at their starting value; to move their sliders, and to change and re-run the code, open the notebooks in
-JupyterLab (see the README: <code>pip install -r requirements.txt &amp;&amp; jupyter lab notebooks/</code>).</p>
+JupyterLab (see the README: <code>pip install -r requirements.txt &amp;&amp; jupyter lab --ServerApp.root_dir=.
+notebooks/00_start_here.ipynb</code>).</p>
 <h2 id="chapters">Chapters</h2>
 <ol start="0">
 {items(chapters)}
@@ -246,17 +249,33 @@ JupyterLab (see the README: <code>pip install -r requirements.txt &amp;&amp; jup
 """
 
 
-def build(out: pathlib.Path, notebooks: list[pathlib.Path], jobs: int) -> int:
+def already_executed(folder: pathlib.Path, path: pathlib.Path) -> tuple[str, float, str | None]:
+    """Chapter ``path`` as executed before, in ``folder``: (notebook JSON, 0 seconds, the first error or None)."""
+    copy = folder / path.relative_to(ROOT)
+    if not copy.is_file():
+        return "", 0.0, f"--executed {folder}: no executed copy {copy}"
+    text = copy.read_text()
+    errors = [f"{o['ename']}: {o['evalue']}" for c in json.loads(text)["cells"] if c["cell_type"] == "code"
+              for o in c.get("outputs", []) if o["output_type"] == "error"]
+    return text, 0.0, errors[0] if errors else None
+
+
+def build(out: pathlib.Path, notebooks: list[pathlib.Path], jobs: int, executed_in: pathlib.Path | None = None) -> int:
     import nbformat
 
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-        runs = dict(zip(notebooks, pool.map(execute, notebooks)))
+    if executed_in is not None:
+        runs = {path: already_executed(executed_in, path) for path in notebooks}
+    else:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
+            runs = dict(zip(notebooks, pool.map(execute, notebooks)))
     failed = {path: error for path, (_, _, error) in runs.items() if error}
     for path, error in failed.items():
         print(f"error: {os.path.relpath(path, ROOT)} failed to run:\n{error}\n", file=sys.stderr)
 
+    if any(not text for text, _, _ in runs.values()):
+        return 1
     executed = {path: nbformat.reads(text, as_version=4) for path, (text, _, _) in runs.items()}
     chapters = [(f"{p.stem}.html", chapter_title(executed[p]) or p.stem, f"notebooks/{p.name}") for p in notebooks]
     stems = {p.stem for p in notebooks}
@@ -302,6 +321,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "_site", help="output folder (default: _site)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="notebooks run at once (default: 2, or 1 on a single core)")
+    parser.add_argument("--executed", type=pathlib.Path, default=None,
+                        help="take the executed chapters from DIR/notebooks/ instead of running them")
     args = parser.parse_args(argv)
     notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     missing = [str(p) for p in notebooks if not p.is_file()]
@@ -309,7 +330,7 @@ def main(argv=None) -> int:
         parser.error(f"no such notebook: {', '.join(missing)}")
     if not notebooks:
         parser.error("notebooks/ holds no lecture notebook")
-    return build(args.out.resolve(), notebooks, max(args.jobs, 1))
+    return build(args.out.resolve(), notebooks, max(args.jobs, 1), args.executed and args.executed.resolve())
 
 
 if __name__ == "__main__":

@@ -35,3 +35,48 @@ def random_mixture(rng, K: int, D: int, spread: float = 4.0) -> gmm.GMMParams:
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261125)
+
+
+# Scheduling on several cores (pytest-xdist, `-n auto --dist loadgroup` in pyproject.toml) ------------------------
+# Tests that share a costly set-up run on one worker: each assignment's nbgrader batch, the student's venv and the
+# notebooks executed in it, the JupyterLab server of the browser tests, the JupyterHub class. The groups are sent
+# to the workers longest first (and the quick tests last, to fill the gaps), so that neither core waits at the end.
+LONGEST_FIRST = ["jupyterhub", "student-env", "browser", "a03", "a04", "a06", "a05", "a02", "a01", "instructor-guide"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        assignment = getattr(item, "callspec", None) and item.callspec.params.get("assignment")
+        if item.module.__name__ == "test_assignments" and assignment:
+            item.add_marker(pytest.mark.xdist_group(assignment))
+
+    def rank(item):
+        groups = [m.args[0] if m.args else m.kwargs.get("name") for m in item.iter_markers("xdist_group")]
+        return min((LONGEST_FIRST.index(g) for g in groups if g in LONGEST_FIRST), default=len(LONGEST_FIRST))
+
+    items.sort(key=rank)  # stable: the order within a group is kept
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reports the collected node ids to the scheduler
+def pytest_collection_finish(session):
+    """Name each grouped test's group in its node id ("...@group"), which is how --dist loadgroup sends a group to
+    one worker. pytest-xdist 3.8 does this by setting ``item._nodeid``, which pytest 9.2 no longer reads (its node
+    ids are NodeId objects in ``item._id``), so every group was spread over the workers; do it here."""
+    if not getattr(session.config.option, "loadgroup", False):  # set in xdist workers with --dist loadgroup
+        return
+    for item in session.items:
+        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                         for m in item.iter_markers("xdist_group")})
+        suffix = "@" + "_".join(groups)
+        if groups and not item.nodeid.endswith(suffix):
+            _rename(item, item.nodeid + suffix)
+
+
+def _rename(item, nodeid: str) -> None:
+    if hasattr(item, "_id"):  # pytest >= 9.2
+        from _pytest.nodeid import coerce_node_id
+
+        item._id = coerce_node_id(nodeid)
+    else:
+        item._nodeid = nodeid

@@ -154,11 +154,20 @@ class Course:
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, str(folder / f"{assignment}.ipynb"))
 
-    def autograde(self, assignment: str, *, cell_timeout: int) -> tuple[subprocess.CompletedProcess, float]:
-        """Autograde every submission of ``assignment`` in one nbgrader run; returns the run and its seconds."""
+    def autograde(self, assignment: str, *, cell_timeout: int, students: list[str] | None = None
+                  ) -> tuple[subprocess.CompletedProcess, float]:
+        """Autograde the submissions of ``students`` (default: all) of ``assignment`` in one nbgrader run; returns
+        the run and its seconds."""
+        only = [f"--CourseDirectory.student_id_exclude={','.join(self._others(assignment, students))}"] \
+            if students else []
         start = time.perf_counter()
-        result = self.nbgrader("autograde", assignment, "--force", f"--ExecutePreprocessor.timeout={cell_timeout}")
+        result = self.nbgrader("autograde", assignment, "--force", f"--ExecutePreprocessor.timeout={cell_timeout}",
+                               *only)
         return result, time.perf_counter() - start
+
+    def _others(self, assignment: str, students: list[str]) -> list[str]:
+        submitted = sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{assignment}"))
+        return [s for s in submitted if s not in students]
 
     def graded(self, assignment: str, student: str) -> Graded:
         from nbgrader.api import Gradebook

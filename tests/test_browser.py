@@ -1,7 +1,10 @@
 """The course as a reader meets it: JupyterLab in headless Chromium, on a real server.
 
-A session fixture copies the course (notebooks/, exercises/, solutions/, nbgrader_config.py) to a temporary
-folder and starts JupyterLab on loopback with a token; Playwright for Python drives Debian's ``chromium``
+A session fixture copies the course (its tracked files, as a fresh clone has them) to a temporary folder and opens
+it with the README's command (``jupyter lab ... notebooks/00_start_here.ipynb``) from the student's environment
+(the venv of requirements.txt alone, tests/student_env.py), on loopback with a token; the first test follows the
+address that command opens, lands on chapter 00 and clicks every link in it. Playwright for Python drives Debian's
+``chromium``
 (launched from /usr/bin/chromium: nothing here downloads a browser). For every lecture notebook the test runs
 all cells, waits for the kernel to go idle, checks that no cell shows an error (on screen and in the saved
 file), moves the slider of every interactive explorer it displays and checks that the figure changed.
@@ -18,17 +21,19 @@ import os
 import pathlib
 import re
 import secrets
-import shutil
+import shlex
 import signal
 import socket
 import subprocess
-import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
 
-pytestmark = pytest.mark.browser
+import student_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -70,40 +75,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def readme_open_command() -> list[str]:
+    """The `jupyter lab ...` part of the README's command that installs and opens the course."""
+    readme = (ROOT / "README.md").read_text()
+    marker = readme.index("<!-- open-command -->")
+    line = next(l for l in readme[marker:].splitlines()[1:] if l.strip() and not l.startswith("```"))
+    command = line.split("&&")[-1].strip()
+    assert command.startswith("jupyter lab"), f"the README's open command does not end in `jupyter lab`: {line}"
+    return shlex.split(command)
+
+
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
-    """A JupyterLab server on 127.0.0.1 serving a copy of the course; yields (base_url, token, root_dir)."""
+    """JupyterLab started by the README's command in a copy of the course, from the student's venv, on 127.0.0.1;
+    yields (base_url, token, root_dir, landing) where landing is the address the command opens in a browser."""
     _require_browser()
+    venv = student_env.student_venv()
     base = tmp_path_factory.mktemp("lab")
-    course = base / "course"
-    ignore = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "gradebook.db")
-    for folder in ("notebooks", "exercises", "solutions"):
-        shutil.copytree(ROOT / folder, course / folder, ignore=ignore)
-    shutil.copy2(ROOT / "nbgrader_config.py", course)
+    course = student_env.copy_course(base / "course")
     settings = base / "settings"
     # JupyterLab asks in a toast whether to fetch Jupyter news; answer no so that it stays out of the screenshots.
     (settings / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
     (settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false"}))
-    # Our own config/data/runtime folders keep the user's ~/.jupyter out; the environment's own
+    # Our own config/data/runtime folders keep the user's ~/.jupyter out; the student venv's own
     # sys.prefix/etc/jupyter (which enables nbgrader's server extensions) and share/jupyter (the lab extensions
-    # and the python3 kernel) are still found, and the tests check that nbgrader's tools are there.
-    # The environment's bin/ goes first on PATH, as in an activated virtualenv: the formgrader runs nbgrader's
-    # database migrations with the `alembic` command and fails with "No such file or directory: 'alembic'"
-    # when the environment is not on PATH.
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_DATA_DIR=str(base / "data"),
-               JUPYTER_RUNTIME_DIR=str(base / "runtime"), IPYTHONDIR=str(base / "ipython"),
-               PATH=os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+    # and the python3 kernel) are still found, and the tests check that nbgrader's tools are there. The venv's
+    # bin/ goes first on PATH, as in the activated virtualenv of the README: the formgrader runs nbgrader's
+    # database migrations with the `alembic` command.
+    env = student_env.student_environ(
+        venv, JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_DATA_DIR=str(base / "data"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"), IPYTHONDIR=str(base / "ipython"))
     port, token = _free_port(), secrets.token_hex(16)
     log = open(base / "server.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}",
-         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}",
-         f"--LabApp.workspaces_dir={base / 'workspaces'}", f"--LabApp.user_settings_dir={settings}"],
+        readme_open_command() + [
+            "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--LabApp.workspaces_dir={base / 'workspaces'}",
+            f"--LabApp.user_settings_dir={settings}"],
         cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
             try:
                 with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as response:
@@ -115,7 +128,13 @@ def lab(tmp_path_factory):
                 pytest.fail(f"JupyterLab did not start (exit code {server.poll()}); its log:\n"
                             + (base / "server.log").read_text()[-3000:])
             time.sleep(0.25)
-        yield url, token, course
+        # The page the command opens in the browser (the server writes it before it answers /api/status).
+        opened = list((base / "runtime").glob("jpserver-file-to-run-*-open.html"))
+        assert opened, "the README's command did not ask the browser to open a file"
+        address = re.search(r'url=([^"]+)"', opened[0].read_text()).group(1)
+        parts = urllib.parse.urlsplit(address)
+        landing = f"{url}{parts.path}?{parts.query}"
+        yield url, token, course, landing
     finally:
         server.send_signal(signal.SIGTERM)  # stops the server and its kernels
         try:
@@ -126,7 +145,7 @@ def lab(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # ended with this module: other tests on this worker start Playwright of their own
 def browser():
     _require_browser()
     from playwright.sync_api import sync_playwright
@@ -145,7 +164,7 @@ def page(browser, lab):
     yield page
     context.close()
     # Shut down the kernels this test started, so that they do not pile up over the session.
-    url, token, _ = lab
+    url, token, *_ = lab
     with urllib.request.urlopen(f"{url}/api/sessions?token={token}", timeout=10) as response:
         sessions = json.load(response)
     for session in sessions:
@@ -162,7 +181,7 @@ def _screenshot(target, name: str) -> str:
 
 
 def _open_notebook(page, lab, relative: str):
-    url, token, _ = lab
+    url, token, *_ = lab
     page.goto(f"{url}/lab/tree/{relative}?token={token}&reset")
     page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)
     _wait_idle(page, 60)
@@ -198,12 +217,14 @@ def _saved_notebook(page, lab, relative: str) -> dict:
     before = path.stat().st_mtime_ns
     page.locator(f"{PANEL} .jp-Notebook").click(position={"x": 5, "y": 5})
     page.keyboard.press("Control+s")
+    # Saved when JupyterLab no longer marks the tab dirty (the server answered the save) and the file changed;
+    # the server writes atomically (a temporary file renamed), so the file is then complete.
+    tab = page.locator(".lm-DockPanel .lm-TabBar-tab.lm-mod-current")
     deadline = time.monotonic() + 30
-    while path.stat().st_mtime_ns == before:
+    while path.stat().st_mtime_ns == before or "jp-mod-dirty" in (tab.first.get_attribute("class") or ""):
         if time.monotonic() > deadline:
             pytest.fail(f"{relative} was not saved within 30 s of Ctrl+S")
         time.sleep(0.2)
-    time.sleep(0.5)  # let the write finish
     return json.loads(path.read_text())
 
 
@@ -245,6 +266,56 @@ def _move_slider_and_compare(page, explorer, name: str) -> dict:
 
 def test_there_are_lecture_notebooks_to_open():
     assert NOTEBOOKS and EXERCISES
+
+
+def _wait_for_tab(page, label: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while (current := page.locator(".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
+           .all_text_contents()) and label not in [c.strip() for c in current]:
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count():
+            pytest.fail(f"opening {label} showed a dialog: {dialog.first.inner_text()[:500]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"{label} did not open within {timeout} s; current tabs: {current}")
+        time.sleep(0.2)
+
+
+def test_the_readme_command_opens_the_course_at_chapter_00_and_its_links_work(page, lab):
+    url, token, course, landing = lab
+    assert urllib.parse.urlsplit(landing).path == "/lab/tree/notebooks/00_start_here.ipynb", landing
+    page.goto(landing)
+    page.wait_for_selector(f"{PANEL} .jp-Cell", timeout=60_000)
+    _wait_for_tab(page, "00_start_here.ipynb")
+    # The file browser opens in notebooks/, and one level up (its home, the server's root) is the course folder
+    # itself, so the exercises and the guides can be reached.
+    page.locator(".jp-DirListing-item").first.wait_for()
+    page.locator(".jp-BreadCrumbs-home").first.click()
+    deadline = time.monotonic() + 30
+    while not {"notebooks", "exercises", "docs"} <= (listing := {
+            t.strip() for t in page.locator(".jp-DirListing-itemText").all_text_contents()}):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the file browser's home shows {sorted(listing)}, not the course folder")
+        time.sleep(0.2)
+    # Every link of chapter 00 to a course file opens it in JupyterLab (no "could not open" dialog). JupyterLab
+    # renders a relative link as /files/<path from the root>?_xsrf=...; a click opens the document in a tab.
+    links = page.locator(f"{PANEL} .jp-RenderedMarkdown a[href*='/files/']")
+    hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    paths = [urllib.parse.unquote(urllib.parse.urlsplit(h).path.split("/files/", 1)[1]) for h in hrefs]
+    expected = {"docs/instructor.md", "docs/student.md", "notebooks/01_q_function.ipynb"} | {
+        p.relative_to(ROOT).as_posix() for p in EXERCISES}
+    assert expected <= set(paths), f"chapter 00 does not link to {sorted(expected - set(paths))}"
+    opened = []
+    for index, path in enumerate(paths):
+        assert (course / path).is_file(), f"chapter 00 links to {path}, which is not in the course"
+        page.locator(".lm-DockPanel .lm-TabBar-tab", has_text="00_start_here.ipynb").first.click()
+        link = links.nth(index)
+        link.scroll_into_view_if_needed()
+        link.click()
+        _wait_for_tab(page, pathlib.PurePosixPath(path).name)
+        opened.append(path)
+    shot = _screenshot(page, "front-door")
+    print(f"the README's command opens {urllib.parse.urlsplit(landing).path}; file browser: {sorted(listing)}; "
+          f"links clicked and opened: {opened}; screenshot {shot}")
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
@@ -312,7 +383,7 @@ def test_exercise_shows_nbgrader_tools(page, lab):
 
 
 def test_formgrader_lists_the_assignments(page, lab):
-    url, token, _ = lab
+    url, token, *_ = lab
     page.goto(f"{url}/formgrader?token={token}")
     page.wait_for_url("**/formgrader/manage_assignments**")
     assignments = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())

@@ -1,15 +1,18 @@
-"""The static site (`python site/build.py`) builds, and every page renders: chapters with their figures and no
-error, navigation between chapters and links that lead to pages that exist, exercises and guides linked from the
-contents. (The build executes every chapter again, as tests/test_notebooks.py does: about a minute on 2 cores.)"""
+"""The static site (`python site/build.py`) builds in the student's environment (the venv of requirements.txt,
+tests/student_env.py), and every page renders: chapters with their figures and no error, navigation between
+chapters and links that lead to pages that exist, exercises and guides linked from the contents. The build takes
+the chapters as tests/test_notebooks.py executed them in that venv (``--executed``) instead of running them again."""
 import html.parser
 import json
 import pathlib
 import re
 import subprocess
-import sys
 
 import pytest
 
+import student_env
+
+pytestmark = pytest.mark.xdist_group("student-env")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*/*.ipynb"))
@@ -65,7 +68,10 @@ def last_line(text: str) -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    run = subprocess.run([sys.executable, str(ROOT / "site" / "build.py"), "--out", str(out)], cwd=ROOT,
+    executed = student_env.executed(tmp_path_factory)
+    venv = student_env.student_venv()
+    run = subprocess.run([str(student_env.venv_python(venv)), str(ROOT / "site" / "build.py"), "--out", str(out),
+                          "--executed", str(executed)], cwd=ROOT, env=student_env.student_environ(venv),
                          capture_output=True, text=True, timeout=1200)
     print(run.stdout)
     assert run.returncode == 0, f"site/build.py failed:\n{run.stderr[-4000:]}"
