@@ -57,14 +57,15 @@ def chapter_title(notebook) -> str:
     return ""
 
 
-def execute(path: pathlib.Path) -> tuple[str, float, str | None]:
-    """Run a notebook in a fresh kernel, in its own folder. Returns (notebook JSON, seconds, error or None)."""
+def execute(path: pathlib.Path, timeout: int = TIMEOUT) -> tuple[str, float, str | None]:
+    """Run a notebook in a fresh kernel, in its own folder. Returns (notebook JSON, seconds, error or None).
+    (tests/execute_notebooks.py runs the chapters for the test suite with this too.)"""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=TIMEOUT, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:

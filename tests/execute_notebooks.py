@@ -3,35 +3,20 @@
     python tests/execute_notebooks.py --out DIR [--timeout S] PATH ...
 
 Run by tests/student_env.py with the student's Python (the venv of requirements.txt), so it may use only what that
-environment has: nbformat and nbclient come with JupyterLab. PATH is relative to the repository root; the executed
-copy goes to DIR/PATH, and DIR/report.json records, for each PATH, the seconds it took and its error (null when
-every cell ran). A notebook that fails is still written, with the outputs up to the failing cell. Exits 0 when
-every notebook was executed (errors included: the tests read the report), 2 on bad arguments.
+environment has (nbclient comes with JupyterLab); each notebook runs with the site builder's executor. PATH is
+relative to the repository root; the executed copy goes to DIR/PATH, and DIR/report.json records, for each PATH, the
+seconds it took and its error (null when every cell ran). A notebook that fails is still written, with the outputs
+up to the failing cell. Exits 0 when every notebook was executed (errors included: the tests read the report), 2 on
+bad arguments.
 """
 import argparse
 import json
 import pathlib
 import sys
-import time
-
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def execute(source: pathlib.Path, timeout: int) -> tuple[nbformat.NotebookNode, float, str | None]:
-    notebook = nbformat.read(source, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(source.parent)}})
-    start = time.perf_counter()
-    try:
-        client.execute()
-        error = None
-    except CellExecutionError as exc:
-        error = str(exc)
-    return notebook, time.perf_counter() - start, error
+sys.path.insert(0, str(ROOT / "site"))
+from build import execute  # noqa: E402  (the site's own executor: a fresh kernel in the notebook's folder)
 
 
 def main(argv=None) -> int:
@@ -42,10 +27,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     report = {}
     for relative in args.paths:
-        notebook, seconds, error = execute(ROOT / relative, args.timeout)
+        text, seconds, error = execute(ROOT / relative, args.timeout)
         target = args.out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(notebook, target)
+        target.write_text(text)
         report[relative] = {"seconds": round(seconds, 2), "error": error}
         print(f"{relative}: {seconds:.1f} s" + (", FAILED" if error else ""), flush=True)
     (args.out / "report.json").write_text(json.dumps(report, indent=1))

@@ -58,8 +58,6 @@ def unmarked_lines(source: str) -> list[str]:
 
 def solution_answers(assignment: str) -> dict[str, str]:
     """grade_id -> the code a student should write (the solution block of each solution cell, dedented)."""
-    import textwrap
-
     answers = {}
     for cell in read(ROOT / "solutions" / assignment / f"{assignment}.ipynb").cells:
         meta = nbgrader_meta(cell)

@@ -197,7 +197,7 @@ def test_an_endless_loop_is_interrupted_and_only_its_part_scores_zero(assignment
     part = CASES[assignment].forever[0]
     graded = batches(assignment).graded["forever"]
     timed_out = [t for t, text in graded.feedback.items() if "CellTimeoutError" in text or "KeyboardInterrupt" in text]
-    assert timed_out, graded.feedback
+    assert f"test_{part}" in timed_out, graded.feedback  # the test of the part that loops was cut off
     assert all(graded.scores[t] == 0 for t in timed_out)
     assert graded.total == graded.max_total - sum(graded.max_scores[t] for t in timed_out) > 0, graded.scores
 

@@ -32,41 +32,17 @@ import urllib.request
 import pytest
 
 import student_env
+from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXERCISES = sorted((ROOT / "exercises").glob("*/*.ipynb"))
-CHROMIUM = os.environ.get("EM_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = pathlib.Path(os.environ.get("EM_BROWSER_ARTIFACTS", ROOT / "tests" / "artifacts"))
-# Launch flags for Debian's chromium in a container (no sandbox as root, no GPU, small /dev/shm, no phoning home).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 RUN_TIMEOUT = 240  # seconds for "Run All Cells" in one notebook (each runs in well under a minute headless)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 ERROR_LINE = re.compile(r"[\w.]*(Error|Exception|Interrupt|Exit)\b")
-
-
-def _missing(reason: str):
-    """Skip with ``reason``; in CI (``CI`` set, as .ci/run runs), where .ci/run installs Chromium, fail instead:
-    a CI run must not pass with its browser tests skipped."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but the browser tests cannot run: {reason}")
-    pytest.skip(reason)
-
-
-def _require_browser():
-    """Skip, saying how to install what is missing, unless Chromium and Playwright are both here."""
-    if not os.path.exists(CHROMIUM):
-        _missing(f"Chromium not found at {CHROMIUM}: install Debian's chromium (`apt-get install -y chromium`, "
-                    "as root; .ci/run does this) or set EM_CHROMIUM to a Chromium binary")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _missing("Playwright for Python is not installed: `pip install playwright` (it is in "
-                    "requirements-test.txt); never `playwright install`: the tests use Debian's chromium")
 
 
 def _free_port() -> int:
@@ -89,7 +65,7 @@ def readme_open_command() -> list[str]:
 def lab(tmp_path_factory):
     """JupyterLab started by the README's command in a copy of the course, from the student's venv, on 127.0.0.1;
     yields (base_url, token, root_dir, landing) where landing is the address the command opens in a browser."""
-    _require_browser()
+    require_browser()
     venv = student_env.student_venv()
     base = tmp_path_factory.mktemp("lab")
     course = student_env.copy_course(base / "course")
@@ -147,7 +123,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")  # ended with this module: other tests on this worker start Playwright of their own
 def browser():
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

@@ -18,6 +18,7 @@ import nbformat
 import pytest
 
 import student_env
+from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 from assignment_cases import CASES
 from grading import nbgrader_meta
 
@@ -109,14 +110,12 @@ def test_the_grades_reach_the_export(cycle):
 
 
 def test_the_fetched_feedback_reads_offline_with_maths_and_the_whole_message(cycle, tmp_path):
-    from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, _require_browser
-
     _, home, _ = cycle
     pages = sorted((home / "coursework" / "a02" / "feedback").glob("*/a02.html"))
     assert len(pages) == 1, "fetch_feedback brought no feedback page"
     text = pages[0].read_text()
     assert "<script src=\"http" not in text and "cdnjs" not in text, "the feedback page loads a script from the web"
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     blocked = []

@@ -44,16 +44,13 @@ import nbformat
 import pytest
 
 from assignment_cases import CASES
+from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, missing, require_browser
 from grading import solution_answers, submission
 
 pytestmark = [pytest.mark.jupyterhub, pytest.mark.xdist_group("jupyterhub")]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "jupyterhub.md"
-CHROMIUM = os.environ.get("EM_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = pathlib.Path(os.environ.get("EM_BROWSER_ARTIFACTS", ROOT / "tests" / "artifacts"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 HUB_ENV = pathlib.Path("/opt/em-course-hub")
 HUB_PYTHON = HUB_ENV / "bin" / "python"
 INSTRUCTOR = "em-instructor"
@@ -72,14 +69,6 @@ INSTRUCTOR_MENU = {"formgrader", "formgrader (local)", "create assignment", "cou
 # The guide's blocks the test acts around (it fails if one is renamed away).
 STEPS = {"instructor-tools", "start-hub", "release", "student-fetch", "student-submit", "grade", "student-feedback"}
 MARKER = re.compile(r"<!--\s*hub-test:\s*(?P<name>[\w-]+)(?:\s+as\s+(?P<user>[\w-]+))?(?:\s*\((?P<why>[^)]*)\))?\s*-->")
-
-
-def _missing(reason: str):
-    """Skip with ``reason``; in CI (``CI`` set, as .ci/run runs) fail instead: a CI run must not pass with this
-    test skipped."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but the JupyterHub test cannot run: {reason}")
-    pytest.skip(reason)
 
 
 @dataclasses.dataclass
@@ -481,18 +470,11 @@ def _require():
         pytest.skip("changes this machine (Unix accounts em-instructor/em-student1..3, /opt/em-course-hub, /srv, "
                     "/etc/jupyterhub, Debian and npm packages): runs only with CI set or EM_HUB_TEST=1")
     if os.geteuid() != 0:
-        _missing("needs root (it creates Unix accounts and runs JupyterHub as root, as docs/jupyterhub.md does)")
-    if not os.path.exists(CHROMIUM):
-        _missing(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (as root; .ci/run does this) "
-                 "or set EM_CHROMIUM")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _missing("Playwright for Python is not installed: `pip install playwright` (requirements-test.txt); "
-                 "never `playwright install`: the test uses Debian's chromium")
+        missing("needs root (it creates Unix accounts and runs JupyterHub as root, as docs/jupyterhub.md does)")
+    require_browser()
     for tool in ("runuser", "useradd", "chpasswd", "git"):
         if not shutil.which(tool, path=ROOT_PATH):
-            _missing(f"`{tool}` is not on this machine")
+            missing(f"`{tool}` is not on this machine")
 
 
 def test_a_class_on_jupyterhub(tmp_path):
