@@ -200,13 +200,18 @@ def assert_stopping_rule(objective, tol: float, max_iter: int, name: str = "the 
     """A loop with the rule "stop when the gain is below tol, or after max_iter iterations" obeyed it.
 
     ``objective`` has one entry per iteration plus the start. It must have stopped at the first iteration whose
-    gain was below ``tol`` (not later: the loop never stops; not earlier: it stops too soon).
+    gain was below ``tol`` (not later: the loop never stops; not earlier: it stops too soon), and after at most
+    ``max_iter`` iterations (exactly ``max_iter`` when the rule never fired).
     """
     values = np.asarray(objective, dtype=float)
     assert_finite(values, name, hint)
     n_iter = len(values) - 1
     if n_iter < 1:
         _fail(f"{name} has {len(values)} value(s): record the value at the start and after every iteration.", hint)
+    if n_iter > max_iter:
+        _fail(f"your loop ran {n_iter} iterations, more than max_iter = {max_iter}.",
+              hint or "max_iter bounds the number of iterations: at most max_iter, so at most max_iter + 1 values "
+                      "with the start.")
     gains = np.diff(values)
     small = np.flatnonzero(gains < tol)
     if small.size == 0:

@@ -48,6 +48,9 @@ A01 = Cases(
         Mutant("the other root of the quadratic", "closed_form_mle",
                "(b + np.sqrt(b ** 2 + 8 * n * y4))", "(b - np.sqrt(b ** 2 + 8 * n * y4))",
                catches="test_closed_form_mle", message=r"closed_form_mle\(Y\) is off: yours is -0.55.*root.*in \[0, 1\]"),
+        Mutant("one iteration past the boundary: range(max_iter + 1)", "run_em",
+               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
+               catches="test_run_em", message=r"your loop ran 3 iterations, more than max_iter = 2"),
     ],
     alternatives={
         "theta/(2+theta), a while loop, np.roots and scipy's multinomial": {
@@ -129,6 +132,9 @@ A02 = Cases(
         Mutant("a loop that never stops early", "fit_gmm",
                "        if log_likelihoods[-1] - log_likelihoods[-2] < tol:\n            break\n", "",
                catches="test_fit_gmm", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+        Mutant("one iteration past the boundary: range(max_iter + 1)", "fit_gmm",
+               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
+               catches="test_fit_gmm", message=r"your loop ran 3 iterations, more than max_iter = 2"),
     ],
     alternatives={
         "Cholesky and a hand-written log-sum-exp, loops over components, a while loop": {
@@ -243,6 +249,9 @@ A03 = Cases(
         Mutant("a loop that never stops early", "baum_welch",
                "        if log_likelihoods[-1] - log_likelihoods[-2] < tol:\n            break\n", "",
                catches="test_baum_welch", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+        Mutant("one iteration past the boundary: range(max_iter + 1)", "baum_welch",
+               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
+               catches="test_baum_welch", message=r"your loop ran 3 iterations, more than max_iter = 2"),
     ],
     alternatives={
         "log-space passes with logsumexp, xi summed step by step, np.add.at, a while loop": {
@@ -371,6 +380,9 @@ A04 = Cases(
         Mutant("a loop that never stops early", "fit_map_gmm",
                "        if log_posteriors[-1] - log_posteriors[-2] < tol:\n            break\n", "",
                catches="test_fit_map_gmm", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+        Mutant("one iteration past the boundary: range(max_iter + 1)", "fit_map_gmm",
+               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
+               catches="test_fit_map_gmm", message=r"your loop ran 3 iterations, more than max_iter = 2"),
     ],
     alternatives={
         "loops over components, weights normalised by their sum, einsum, a while loop": {
@@ -476,6 +488,9 @@ A06 = Cases(
         Mutant("a loop that never stops early", "fit_vb",
                "        if elbos[-1] - elbos[-2] < tol:\n            break\n", "",
                catches="test_fit_vb", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
+        Mutant("one iteration past the boundary: range(max_iter + 1)", "fit_vb",
+               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
+               catches="test_fit_vb", message=r"your loop ran 3 iterations, more than max_iter = 2"),
     ],
     alternatives={
         "loops over components, Cholesky log-determinants, Bishop's x-bar form with a guard, a while loop": {
@@ -611,6 +626,9 @@ A05 = Cases(
                "            s = tuple((1 - gamma) * a + gamma * b for a, b in zip(s, new))",
                "            s = new",
                catches="test_online_em", message=r"nats per point below the batch optimum.*Average the statistics.*do not replace"),
+        Mutant("one iteration past the boundary: range(max_passes + 1)", "incremental_em",
+               "for _ in range(max_passes):", "for _ in range(max_passes + 1):",
+               catches="test_incremental_em", message=r"your loop ran 3 iterations, more than max_iter = 2"),
     ],
     alternatives={
         "a total recomputed from the list of block statistics, a while loop, s + gamma (new - s)": {

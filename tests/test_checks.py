@@ -75,6 +75,10 @@ def test_assert_params_close_shows_a_table_of_differences():
 def test_assert_stopping_rule():
     checks.assert_stopping_rule([-10.0, -5.0, -4.99, -4.99], tol=1e-3, max_iter=100)  # stopped at the first small gain
     checks.assert_stopping_rule([-10.0, -5.0, -4.0], tol=1e-3, max_iter=2)  # ran out of iterations: allowed
+    with fails_with(r"your loop ran 3 iterations, more than max_iter = 2"):  # one past the boundary
+        checks.assert_stopping_rule([-10.0, -5.0, -4.0, -3.5], tol=1e-3, max_iter=2)
+    with fails_with(r"stopped after 1 iteration\(s\)"):  # one short of it, with a rule that never fires
+        checks.assert_stopping_rule([-10.0, -5.0], tol=-np.inf, max_iter=2)
     with fails_with(r"stopped after 1 iteration\(s\), while the log-likelihood still rose by 5"):
         checks.assert_stopping_rule([-10.0, -5.0], tol=1e-3, max_iter=100)
     with fails_with(r"fell below tol = 0.001 at iteration 3, but the loop ran all 5 iterations"):
