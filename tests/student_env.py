@@ -25,7 +25,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 EXECUTOR = pathlib.Path(__file__).with_name("execute_notebooks.py")
-CELL_TIMEOUT = 600  # seconds a cell may run before the executor gives up (a failure, not a measurement)
+# Seconds a cell may run before the executor gives up: a failure, not a measurement (the slowest cell of a chapter
+# takes a few seconds). Kept well below nbclient's usual 600 s because, now and then after a cell that displays a
+# widget, nbclient stalls for exactly this long and then goes on without an error (seen after chapter 01's
+# explorer: 599.6 s with 600, 124.9 s with 120); a stall should cost two minutes, not ten.
+CELL_TIMEOUT = 120
 
 
 def shared_folder(tmp_path_factory) -> pathlib.Path:
