@@ -23,7 +23,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="+", help="notebooks, relative to the repository root")
     parser.add_argument("--out", type=pathlib.Path, required=True)
-    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120; see student_env.py)")
     args = parser.parse_args(argv)
     report = {}
     for relative in args.paths:

@@ -83,7 +83,7 @@ def test_chapter_03_without_hmmlearn_says_so_and_runs_on(tmp_path):
     chapter = next(p for p in NOTEBOOKS if p.name.startswith("03_"))
     relative = str(chapter.relative_to(ROOT))
     run = subprocess.run([str(student_env.venv_python(venv)), str(student_env.EXECUTOR), "--out", str(tmp_path / "out"),
-                          relative], cwd=ROOT, capture_output=True, text=True,
+                          "--timeout", str(student_env.CELL_TIMEOUT), relative], cwd=ROOT, capture_output=True, text=True,
                          env=student_env.student_environ(venv, PYTHONPATH=str(tmp_path / "hide")))
     assert run.returncode == 0, run.stderr[-3000:]
     assert student_env.report(tmp_path / "out")[relative]["error"] is None
