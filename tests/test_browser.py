@@ -275,6 +275,12 @@ def test_the_readme_command_opens_the_course_at_chapter_00_and_its_links_work(pa
     # Every link of chapter 00 to a course file opens it in JupyterLab (no "could not open" dialog). JupyterLab
     # renders a relative link as /files/<path from the root>?_xsrf=...; a click opens the document in a tab.
     links = page.locator(f"{PANEL} .jp-RenderedMarkdown a[href*='/files/']")
+    page.locator(".lm-DockPanel .lm-TabBar-tab", has_text="00_start_here.ipynb").first.click()
+    deadline = time.monotonic() + 60  # the markdown cells render after the notebook panel appears
+    while links.count() < 2 + len(EXERCISES):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
     paths = [urllib.parse.unquote(urllib.parse.urlsplit(h).path.split("/files/", 1)[1]) for h in hrefs]
     expected = {"docs/instructor.md", "docs/student.md", "notebooks/01_q_function.ipynb"} | {
