@@ -14,6 +14,13 @@ import dataclasses
 from grading import Mutant
 
 
+def past_the_boundary(loop: str, bound: str = "max_iter") -> Mutant:
+    """The loop of ``loop`` runs one iteration past its bound; its test (max_iter = 2, a rule that never fires) says so."""
+    return Mutant(f"one iteration past the boundary: range({bound} + 1)", loop,
+                  f"for _ in range({bound}):", f"for _ in range({bound} + 1):",
+                  catches=f"test_{loop}", message=r"your loop ran 3 iterations, more than max_iter = 2")
+
+
 @dataclasses.dataclass(frozen=True)
 class Cases:
     mutants: list[Mutant]
@@ -48,9 +55,7 @@ A01 = Cases(
         Mutant("the other root of the quadratic", "closed_form_mle",
                "(b + np.sqrt(b ** 2 + 8 * n * y4))", "(b - np.sqrt(b ** 2 + 8 * n * y4))",
                catches="test_closed_form_mle", message=r"closed_form_mle\(Y\) is off: yours is -0.55.*root.*in \[0, 1\]"),
-        Mutant("one iteration past the boundary: range(max_iter + 1)", "run_em",
-               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
-               catches="test_run_em", message=r"your loop ran 3 iterations, more than max_iter = 2"),
+        past_the_boundary("run_em"),
     ],
     alternatives={
         "theta/(2+theta), a while loop, np.roots and scipy's multinomial": {
@@ -132,9 +137,7 @@ A02 = Cases(
         Mutant("a loop that never stops early", "fit_gmm",
                "        if log_likelihoods[-1] - log_likelihoods[-2] < tol:\n            break\n", "",
                catches="test_fit_gmm", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
-        Mutant("one iteration past the boundary: range(max_iter + 1)", "fit_gmm",
-               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
-               catches="test_fit_gmm", message=r"your loop ran 3 iterations, more than max_iter = 2"),
+        past_the_boundary("fit_gmm"),
     ],
     alternatives={
         "Cholesky and a hand-written log-sum-exp, loops over components, a while loop": {
@@ -253,9 +256,7 @@ A03 = Cases(
                "float(np.log(scales).sum())", "float(np.log(np.prod(scales)))",
                catches="test_expected_counts",
                message=r"the log-likelihood of 5,000 rolls .*add their logs, sum_t log c_t"),
-        Mutant("one iteration past the boundary: range(max_iter + 1)", "baum_welch",
-               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
-               catches="test_baum_welch", message=r"your loop ran 3 iterations, more than max_iter = 2"),
+        past_the_boundary("baum_welch"),
     ],
     alternatives={
         "log-space passes with logsumexp, xi summed step by step, np.add.at, a while loop": {
@@ -384,9 +385,7 @@ A04 = Cases(
         Mutant("a loop that never stops early", "fit_map_gmm",
                "        if log_posteriors[-1] - log_posteriors[-2] < tol:\n            break\n", "",
                catches="test_fit_map_gmm", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
-        Mutant("one iteration past the boundary: range(max_iter + 1)", "fit_map_gmm",
-               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
-               catches="test_fit_map_gmm", message=r"your loop ran 3 iterations, more than max_iter = 2"),
+        past_the_boundary("fit_map_gmm"),
     ],
     alternatives={
         "loops over components, weights normalised by their sum, einsum, a while loop": {
@@ -492,9 +491,7 @@ A06 = Cases(
         Mutant("a loop that never stops early", "fit_vb",
                "        if elbos[-1] - elbos[-2] < tol:\n            break\n", "",
                catches="test_fit_vb", message=r"your loop never stopped at the rule.*ran all 500 iterations"),
-        Mutant("one iteration past the boundary: range(max_iter + 1)", "fit_vb",
-               "for _ in range(max_iter):", "for _ in range(max_iter + 1):",
-               catches="test_fit_vb", message=r"your loop ran 3 iterations, more than max_iter = 2"),
+        past_the_boundary("fit_vb"),
     ],
     alternatives={
         "loops over components, Cholesky log-determinants, Bishop's x-bar form with a guard, a while loop": {
@@ -630,9 +627,7 @@ A05 = Cases(
                "            s = tuple((1 - gamma) * a + gamma * b for a, b in zip(s, new))",
                "            s = new",
                catches="test_online_em", message=r"nats per point below the batch optimum.*Average the statistics.*do not replace"),
-        Mutant("one iteration past the boundary: range(max_passes + 1)", "incremental_em",
-               "for _ in range(max_passes):", "for _ in range(max_passes + 1):",
-               catches="test_incremental_em", message=r"your loop ran 3 iterations, more than max_iter = 2"),
+        past_the_boundary("incremental_em", "max_passes"),
     ],
     alternatives={
         "a total recomputed from the list of block statistics, a while loop, s + gamma (new - s)": {

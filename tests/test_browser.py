@@ -246,8 +246,8 @@ def test_there_are_lecture_notebooks_to_open():
 
 def _wait_for_tab(page, label: str, timeout: float = 30):
     deadline = time.monotonic() + timeout
-    while (current := page.locator(".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel")
-           .all_text_contents()) and label not in [c.strip() for c in current]:
+    while label not in [c.strip() for c in (current := page.locator(
+            ".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").all_text_contents())]:
         dialog = page.locator(".jp-Dialog")
         if dialog.count():
             pytest.fail(f"opening {label} showed a dialog: {dialog.first.inner_text()[:500]}")
