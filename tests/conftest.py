@@ -44,6 +44,12 @@ def rng():
 LONGEST_FIRST = ["jupyterhub", "student-env", "browser", "a03", "a04", "a06", "a05", "a02", "a01", "instructor-guide"]
 
 
+def groups_of(item) -> list[str]:
+    """The names of the item's xdist groups, sorted (as pytest-xdist names them)."""
+    return sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                   for m in item.iter_markers("xdist_group")})
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
@@ -52,8 +58,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(assignment))
 
     def rank(item):
-        groups = [m.args[0] if m.args else m.kwargs.get("name") for m in item.iter_markers("xdist_group")]
-        return min((LONGEST_FIRST.index(g) for g in groups if g in LONGEST_FIRST), default=len(LONGEST_FIRST))
+        return min((LONGEST_FIRST.index(g) for g in groups_of(item) if g in LONGEST_FIRST), default=len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the order within a group is kept
 
@@ -66,8 +71,7 @@ def pytest_collection_finish(session):
     if not getattr(session.config.option, "loadgroup", False):  # set in xdist workers with --dist loadgroup
         return
     for item in session.items:
-        groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                         for m in item.iter_markers("xdist_group")})
+        groups = groups_of(item)
         suffix = "@" + "_".join(groups)
         if groups and not item.nodeid.endswith(suffix):
             _rename(item, item.nodeid + suffix)
