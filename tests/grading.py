@@ -152,15 +152,15 @@ class Course:
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, str(folder / f"{assignment}.ipynb"))
 
-    def autograde(self, assignment: str, *, cell_timeout: int, students: list[str] | None = None
+    def autograde(self, assignment: str, *, cell_timeout: int | None = None, students: list[str] | None = None
                   ) -> tuple[subprocess.CompletedProcess, float]:
-        """Autograde the submissions of ``students`` (default: all) of ``assignment`` in one nbgrader run; returns
-        the run and its seconds."""
-        only = [f"--CourseDirectory.student_id_exclude={','.join(self._others(assignment, students))}"] \
-            if students else []
+        """Autograde the submissions of ``students`` (default: all) of ``assignment`` in one nbgrader run, with the
+        course's cell limit (nbgrader_config.py) unless ``cell_timeout`` is given; returns the run and its seconds."""
+        options = [f"--ExecutePreprocessor.timeout={cell_timeout}"] if cell_timeout is not None else []
+        if students:
+            options.append(f"--CourseDirectory.student_id_exclude={','.join(self._others(assignment, students))}")
         start = time.perf_counter()
-        result = self.nbgrader("autograde", assignment, "--force", f"--ExecutePreprocessor.timeout={cell_timeout}",
-                               *only)
+        result = self.nbgrader("autograde", assignment, "--force", *options)
         return result, time.perf_counter() - start
 
     def _others(self, assignment: str, students: list[str]) -> list[str]:
@@ -183,6 +183,11 @@ class Course:
                 if grade_id and errors:
                     feedback[grade_id] = "\n".join(errors)
         return Graded(scores, max_scores, feedback, path.exists())
+
+
+def one_line(text: str) -> str:
+    """A failure message read as one line: emlib.checks wraps messages at 80 columns."""
+    return " ".join(text.split())
 
 
 def strip_ansi(text: str) -> str:

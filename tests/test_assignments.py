@@ -13,16 +13,15 @@ import re
 import pytest
 
 from assignment_cases import CASES
-from grading import (HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, Course, Graded, marked_lines, nbgrader_meta, read,
-                     solution_answers, strip_ansi, submission, unmarked_lines)
+from grading import (HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, Course, Graded, marked_lines, nbgrader_meta, one_line,
+                     read, solution_answers, strip_ansi, submission, unmarked_lines)
 
 pytestmark = pytest.mark.nbgrader
 
 ASSIGNMENTS = sorted(CASES)
-# Seconds a cell may run. Every submission is graded with the course's own limit (nbgrader_config.py), which gives a
-# correct but slow answer a wide margin on a busy machine; only the one that loops forever is graded in a second run
-# with a short limit, to keep the suite quick (what is tested there is that the loop is cut, not when).
-COURSE_TIMEOUT = 120
+# Every submission is graded with the course's own cell limit (nbgrader_config.py, 120 s), which gives a correct but
+# slow answer a wide margin on a busy machine; only the one that loops forever is graded in a second run with this
+# short limit, to keep the suite quick (what is tested there is that the loop is cut, not when).
 FOREVER_TIMEOUT = 10
 
 
@@ -67,7 +66,7 @@ def batches(tmp_path_factory):
             for student, notebook in subs.items():
                 course.submit(assignment, student, notebook)
             honest = [student for student in subs if student != "forever"]
-            result, seconds = course.autograde(assignment, cell_timeout=COURSE_TIMEOUT, students=honest)
+            result, seconds = course.autograde(assignment, students=honest)
             looping, _ = course.autograde(assignment, cell_timeout=FOREVER_TIMEOUT, students=["forever"])
             graded = {student: course.graded(assignment, student) for student in subs}
             log = result.stdout + result.stderr + looping.stdout + looping.stderr
@@ -77,11 +76,6 @@ def batches(tmp_path_factory):
         return cache[assignment]
 
     return get
-
-
-def one_line(text: str) -> str:
-    """A failure message read as one line: emlib.checks wraps messages at 80 columns."""
-    return " ".join(text.split())
 
 
 def test_every_assignment_has_cases():

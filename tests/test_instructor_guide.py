@@ -20,7 +20,7 @@ import pytest
 import student_env
 from browser_env import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 from assignment_cases import CASES
-from grading import nbgrader_meta
+from grading import nbgrader_meta, one_line
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("instructor-guide")]
 
@@ -91,7 +91,7 @@ def test_every_command_block_runs_as_written(cycle):
 
 def test_validate_shows_the_whole_failure_message_with_its_hint(cycle):
     _, _, runs = cycle
-    validate = " ".join(output_of(runs, "nbgrader validate").split())
+    validate = one_line(output_of(runs, "nbgrader validate"))
     assert re.search(MUTANT.message, validate), validate[-3000:]
     assert "Hint:" in validate
 
@@ -136,7 +136,7 @@ def test_the_fetched_feedback_reads_offline_with_maths_and_the_whole_message(cyc
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         message.screenshot(path=str(ARTIFACTS / "feedback-a02-message.png"))
         page.screenshot(path=str(ARTIFACTS / "feedback-a02.png"))
-        shown = " ".join(message.inner_text().split())
+        shown = one_line(message.inner_text())
         browser.close()
     print(f"feedback page: {typeset} formulas typeset offline, blocked requests {blocked}, message: {shown[:300]}")
     assert not raw, f"TeX left untypeset: {raw[:3]}"
