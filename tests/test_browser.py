@@ -246,13 +246,16 @@ def test_there_are_lecture_notebooks_to_open():
 
 def _wait_for_tab(page, label: str, timeout: float = 30):
     deadline = time.monotonic() + timeout
-    while label not in [c.strip() for c in (current := page.locator(
-            ".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").all_text_contents())]:
+    def current():
+        tabs = page.locator(".lm-DockPanel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel").all_text_contents()
+        return [tab.strip() for tab in tabs]
+
+    while label not in current():
         dialog = page.locator(".jp-Dialog")
         if dialog.count():
             pytest.fail(f"opening {label} showed a dialog: {dialog.first.inner_text()[:500]}")
         if time.monotonic() > deadline:
-            pytest.fail(f"{label} did not open within {timeout} s; current tabs: {current}")
+            pytest.fail(f"{label} did not open within {timeout} s; current tabs: {current()}")
         time.sleep(0.2)
 
 
