@@ -65,3 +65,28 @@ def mathjax_script(_=None) -> str:
 
 
 c.HTMLExporter.filters = {"mathjax_script": mathjax_script}
+
+# Student code runs apart from the tests (isolation/, DESIGN.md points 8-11). At autograde and at Validate the
+# kernel runs only the course's cells; the student's cells run in a separate worker process, contained by the
+# operating system (read-only file system with the course folder hidden, no network, no new processes, limits), and
+# the tests call the student's functions through it and get back plain data. emlib's algorithms are never imported
+# in the worker: an answer that calls them fails that part and is told why. Flags of the static check, faults and
+# incomplete containment are listed in isolation_report.csv (and .html) in this folder.
+from nbgrader.converters.autograde import Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
+from nbgrader.validator import Validator  # noqa: E402
+
+from isolation.preprocessor import IsolatedExecute  # noqa: E402
+
+
+
+def isolated(preprocessors) -> list:
+    """nbgrader's default list of preprocessors (a traitlets List trait) with IsolatedExecute in place of Execute."""
+    return [IsolatedExecute if p is Execute else p for p in preprocessors.default_args[0]]
+
+
+c.Autograde.autograde_preprocessors = isolated(Autograde.class_traits()["autograde_preprocessors"])
+# Validator.preprocessors is not configurable (not tagged config=True in nbgrader 0.9), so its default is set here.
+Validator.class_traits()["preprocessors"].default_args = (isolated(Validator.class_traits()["preprocessors"]),)
+c.IsolatedExecute.fenced_modules = ["emlib"]
+c.IsolatedExecute.allowed_modules = ["emlib.checks", "emlib.datasets", "emlib.plotting", "emlib._validation"]

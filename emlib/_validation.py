@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Relative size of a decrease of the objective that is still taken for round-off (the EM driver and emlib.checks).
+ROUNDOFF = 1e-10
+
 
 def frozen(array) -> np.ndarray:
     """A read-only float64 copy, so parameters cannot be changed behind the model's back."""

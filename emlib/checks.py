@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-from .em import ROUNDOFF
+from ._validation import ROUNDOFF  # not from .em: checks must import without the algorithms
 
 __all__ = [
     "assert_shape", "assert_finite", "assert_probabilities", "assert_monotone", "assert_converged",

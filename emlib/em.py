@@ -25,13 +25,12 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
+from ._validation import ROUNDOFF  # re-exported: emlib.em.ROUNDOFF
+
 __all__ = [
     "EMResult", "EMResultWithInfo", "ObjectiveDecreasedError", "Stats", "run_em", "run_incremental", "run_online",
     "squarem", "ROUNDOFF",
 ]
-
-#: Relative size of a decrease of the objective that is still taken for round-off.
-ROUNDOFF = 1e-10
 
 
 class EMResult(NamedTuple):

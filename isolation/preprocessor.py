@@ -1,0 +1,212 @@
+"""``IsolatedExecute``: nbgrader's Execute preprocessor, with student code run in a separate, contained worker.
+
+``nbgrader_config.py`` puts it in place of ``Execute`` for autograde and for Validate. For each notebook it
+
+1. decides which code cells are the course's (**trusted**): at autograde, a cell whose grade id is a locked cell in
+   the gradebook and whose source is the gradebook's (a test cell whose source differs is restored from it, and a
+   cell claiming to be the course's that the gradebook does not know is the student's); at Validate, where there is
+   no gradebook, a locked cell whose checksum matches its source;
+2. checks every other code cell statically (``static_check``) and logs what it flags;
+3. runs the notebook in the kernel as nbgrader does, but each cell rewritten (``isolation.kernel``): student cells
+   run in the worker, course cells in the kernel and then shared with the worker, test cells in the kernel only;
+   the cells keep their own source in the notebook that is saved;
+4. afterwards ends any worker still running, notes the flags in the flagged cells (so the student's feedback says
+   why), and writes the instructor's report (``report``): flags, faults, and containment that was incomplete.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+
+from nbgrader import utils
+from nbgrader.preprocessors import Execute
+from traitlets import Integer, List, Unicode
+
+from . import report, static_check
+
+
+class IsolatedExecute(Execute):
+    call_timeout = Integer(None, allow_none=True, help="Seconds one call of a student's function (or one student "
+                           "cell) may take; by default 90% of the cell timeout, so that it is the call, not the "
+                           "cell, that is stopped, with a message that names it.").tag(config=True)
+    memory_limit_mb = Integer(4096, help="Address space of the worker, in MiB.").tag(config=True)
+    cpu_limit = Integer(3600, help="CPU seconds one worker may use in all.").tag(config=True)
+    fenced_modules = List(Unicode(), ["emlib"], help="Packages whose modules are not importable by student "
+                          "code while it is graded (the library students are asked to write).").tag(config=True)
+    allowed_modules = List(Unicode(), [], help="Modules of the fenced packages that student code may use.").tag(config=True)
+    allowed_imports = List(Unicode(), list(static_check.ALLOWED_IMPORTS),
+                           help="Modules the static check does not flag.").tag(config=True)
+    hidden_paths = List(Unicode(), [], help="Further folders the worker may not read (the course folder, the "
+                        "exchange and the library are always hidden).").tag(config=True)
+    report_file = Unicode("isolation_report.csv", help="The instructor's report, relative to the course "
+                          "folder (an .html copy is written next to it).").tag(config=True)
+
+    # --- the notebook ----------------------------------------------------------------------------------------
+
+    def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
+        grading = resources.get("nbgrader", {}) if isinstance(resources.get("nbgrader"), dict) else {}
+        self.trusted = self._trusted_cells(nb, grading)
+        self.flags = {index: static_check.check(cell.source, self.allowed_imports)
+                      for index, cell in enumerate(nb.cells) if cell.cell_type == "code" and index not in self.trusted}
+        self._log_flags(nb, grading)
+        self.tmp = tempfile.mkdtemp(prefix="isolation-")
+        self.first = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), None)
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        finally:
+            self._end_workers()
+            events = self._events()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self._annotate(nb)
+        if grading.get("student") and grading.get("assignment"):
+            report.record(self._course_root(), self.report_file, grading, nb, self.flags, events)
+        return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        source = cell.source
+        cell.source = self._executed_source(cell, index)
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        finally:
+            cell.source = source
+        return cell, resources
+
+    def _executed_source(self, cell, index: int) -> str:
+        name = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+        start = self._preamble() if index == self.first else ""
+        if index not in self.trusted:
+            return f"{start}__isolation__.enter({name!r})\n__isolation__.run_cell({cell.source!r}, globals())"
+        share = None if utils.is_grade(cell) else cell.source
+        return f"{start}__isolation__.enter({name!r}, share={share!r})\n{cell.source}"
+
+    def _preamble(self) -> str:
+        config = {
+            "call_timeout": self.call_timeout or round(0.9 * (self.timeout or 120)), "memory_mb": self.memory_limit_mb,
+            "cpu_seconds": self.cpu_limit, "fenced": list(self.fenced_modules), "allowed": list(self.allowed_modules),
+            "hidden": self._hidden(), "keep": self._keep(), "tmp": self.tmp,
+            "events_file": os.path.join(self.tmp, "events.jsonl"), "matplotlib_cache": _matplotlib_cache(),
+        }
+        return ("import isolation.kernel as _isolation_kernel\n"
+                f"__isolation__ = _isolation_kernel.Session(__import__('json').loads({json.dumps(config)!r}))\n")
+
+    # --- trust -----------------------------------------------------------------------------------------------
+
+    def _trusted_cells(self, nb, grading: dict) -> set[int]:
+        """Indices of the code cells that are the course's own (see the module's docstring)."""
+        if grading.get("db_url") and grading.get("assignment") and grading.get("notebook"):
+            return self._trusted_by_gradebook(nb, grading)
+        trusted = set()
+        for index, cell in enumerate(nb.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            if (cell.cell_type == "code" and utils.is_locked(cell) and meta.get("checksum")
+                    and utils.compute_checksum(cell) == meta["checksum"]):
+                trusted.add(index)
+        return trusted
+
+    def _trusted_by_gradebook(self, nb, grading: dict) -> set[int]:
+        from nbgrader.api import Gradebook, MissingEntry
+
+        trusted = set()
+        with Gradebook(grading["db_url"]) as gradebook:
+            for index, cell in enumerate(nb.cells):
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if cell.cell_type != "code" or not grade_id:
+                    continue
+                try:
+                    source = gradebook.find_source_cell(grade_id, grading["notebook"], grading["assignment"])
+                except MissingEntry:
+                    continue
+                if not source.locked or source.cell_type != "code":
+                    continue
+                if cell.source != source.source:      # e.g. a test cell re-marked as a solution, then edited
+                    self.log.warning("Cell %s differs from the gradebook's: restored", grade_id)
+                    cell.source = source.source
+                    cell.metadata.nbgrader["solution"] = False
+                trusted.add(index)
+        return trusted
+
+    # --- paths -----------------------------------------------------------------------------------------------
+
+    def _course_root(self) -> str:
+        try:
+            return os.path.abspath(self.parent.coursedir.root)
+        except AttributeError:
+            return os.path.abspath(os.getcwd())
+
+    def _hidden(self) -> list[str]:
+        hidden = [self._course_root(), *self.hidden_paths]
+        try:
+            hidden.append(self.parent.config.Exchange.root)
+        except AttributeError:
+            pass
+        for package in self.fenced_modules:
+            spec = __import__("importlib.util").util.find_spec(package)
+            if spec and spec.submodule_search_locations:
+                hidden.extend(spec.submodule_search_locations)
+        from jupyter_core.paths import jupyter_runtime_dir
+        hidden.append(jupyter_runtime_dir())
+        return sorted({os.path.abspath(str(h)) for h in hidden if h and isinstance(h, str)})
+
+    def _keep(self) -> list[str]:
+        import sys
+
+        keep = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.abspath(__file__)),
+                *(p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p)}
+        for package in self.fenced_modules:
+            spec = __import__("importlib.util").util.find_spec(package)
+            for folder in (spec.submodule_search_locations or []) if spec else []:
+                data = os.path.join(folder, "data")
+                if os.path.isdir(data):
+                    keep.add(data)
+        return sorted(os.path.abspath(k) for k in keep)
+
+    # --- afterwards ------------------------------------------------------------------------------------------
+
+    def _end_workers(self) -> None:
+        try:
+            with open(os.path.join(self.tmp, "workers")) as f:
+                pids = [int(line) for line in f if line.strip()]
+        except (OSError, ValueError):
+            pids = []
+        for pid in pids:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _events(self) -> list[dict]:
+        try:
+            with open(os.path.join(self.tmp, "events.jsonl")) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except (OSError, ValueError):
+            return []
+
+    def _log_flags(self, nb, grading: dict) -> None:
+        who = "/".join(str(grading[k]) for k in ("student", "assignment") if grading.get(k)) or "this notebook"
+        for index, flags in self.flags.items():
+            name = nb.cells[index].metadata.get("nbgrader", {}).get("grade_id") or f"cell {index + 1}"
+            for flag in flags:
+                self.log.warning("Flagged for review: %s, %s line %d: %s", who, name, flag.line, flag.reason)
+
+    def _annotate(self, nb) -> None:
+        for index, flags in self.flags.items():
+            if flags:
+                nb.cells[index].setdefault("outputs", []).append(static_check.feedback_output(flags))
+
+
+def _matplotlib_cache() -> list[str]:
+    """The font list matplotlib builds once (copied into each worker, which could not write it)."""
+    try:
+        import glob
+
+        import matplotlib
+        from matplotlib import font_manager  # noqa: F401 (builds the cache if it is missing)
+        return glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json"))
+    except Exception:
+        return []
