@@ -129,6 +129,17 @@ def install_audit_hook(hidden: list[str], keep: list[str], scratch: str) -> None
         path = resolve(path)
         return path is not None and any(inside(path, h) for h in hidden) and not any(inside(path, k) for k in keep)
 
+    def opens_a_way_in(path) -> bool:
+        """A path whose file descriptor, given as ``dir_fd``, would reach a hidden folder: a folder above one, or
+        a relative path with ".." (relative to a ``dir_fd``, not to the working folder, which the hook cannot see)."""
+        if isinstance(path, int):
+            return False
+        text = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else ""
+        if not os.path.isabs(text) and ".." in text.replace("\\", "/").split("/"):
+            return True
+        resolved = resolve(path)
+        return resolved is not None and any(inside(h, resolved) and h != resolved for h in hidden)
+
     def outside_scratch(path) -> bool:
         path = resolve(path)
         return path is not None and not inside(path, scratch) and path != os.devnull
@@ -138,14 +149,19 @@ def install_audit_hook(hidden: list[str], keep: list[str], scratch: str) -> None
             path, mode, flags = (tuple(args) + (None, None))[:3]
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
                 isinstance(flags, int) and flags & WRITE_FLAGS)
-            if secret(path):
+            if secret(path) or opens_a_way_in(path):
                 raise Refused(f"{os.fsdecode(path)}: the course folder and the library's sources cannot be read "
                               "while your work is graded")
             if writing and outside_scratch(path):
                 raise Refused(f"{os.fsdecode(path)}: your code may only write files in its own working folder "
                               "while it is graded")
+        elif event == "sqlite3.connect":
+            database = args[0] if args else None
+            if secret(database) or (database not in (":memory:", "") and outside_scratch(database)):
+                raise Refused(f"{database}: your code may only use databases in its own working folder while it is "
+                              "graded")
         elif event in LISTING_EVENTS:
-            if args and secret(args[0]):
+            if args and (isinstance(args[0], int) or secret(args[0])):
                 raise Refused(f"{args[0]}: the course folder cannot be listed while your work is graded")
         elif event in PATH_EVENTS:
             if len(args) > PATH_EVENTS[event] and outside_scratch(args[PATH_EVENTS[event]]):

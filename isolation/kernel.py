@@ -127,6 +127,7 @@ class Session:
         self.shared = set()                    # names course cells bound in the kernel: never replaced by a proxy
         self.pending_share = None
         self.worker = None
+        self.unanswered: list[str] = []        # requests sent whose replies are still to be read
         warnings.showwarning = _print_warning
         self._start()
         get_ipython().events.register("post_run_cell", self._after_cell)
@@ -193,7 +194,7 @@ class Session:
                 return
 
     def _stop(self) -> None:
-        worker, self.worker = self.worker, None
+        worker, self.worker, self.unanswered = self.worker, None, []
         if worker is None:
             return
         try:
@@ -241,13 +242,28 @@ class Session:
             raise StudentProcessEnded(f"{what} sent back something that is not plain data.")
         return reply
 
-    def _exchange(self, request: dict, what: str) -> dict:
+    def _send(self, request: dict, what: str) -> None:
+        """Send without waiting: the reply is read before the next exchange (see _drain)."""
         if self.worker["hello"] is None:
             self._hello()
         try:
             wire.send(self.worker["socket"], request)
         except (BrokenPipeError, ConnectionError):
             raise self._ended(what) from None
+        self.unanswered.append(what)
+
+    def _drain(self) -> None:
+        while self.unanswered:
+            what = self.unanswered[0]
+            reply = self._receive(self.call_timeout, what)
+            self.unanswered.pop(0)
+            if not reply.get("ok"):
+                self.event("fault", f"{what} failed in the worker: {(reply.get('error') or {}).get('evalue', '')}")
+
+    def _exchange(self, request: dict, what: str) -> dict:
+        self._drain()
+        self._send(request, what)
+        self.unanswered.pop()
         return self._receive(self.call_timeout, what)
 
     def _request(self, request: dict, what: str) -> dict:
@@ -260,8 +276,16 @@ class Session:
     # --- cells -------------------------------------------------------------------------------------------------
 
     def enter(self, cell: str, share: str | None = None) -> None:
-        """Called first in every cell the kernel runs; a course cell passes its source, shared after it runs."""
+        """Called first in every cell the kernel runs. A course cell passes its source: its imports are sent to the
+        worker at once (so that the worker imports scipy while the kernel does), the rest after it has run."""
         self.cell, self.pending_share = cell, share
+        if share is not None:
+            imports, _, _ = _course_cell_parts(share)
+            if imports:
+                request = {"op": "define", "code": imports, "values": {}}
+                self._ready()
+                self._send(request, f"the course cell {cell}")
+                self.history.append(request)
 
     def _after_cell(self, result=None) -> None:
         source, self.pending_share = self.pending_share, None
@@ -270,7 +294,7 @@ class Session:
 
     def share(self, source: str, namespace: dict) -> None:
         """Send a course cell's definitions (as code) and data (as values) to the worker."""
-        code, names = _definitions_and_names(source)
+        _, code, names = _course_cell_parts(source)
         values, skipped = {}, []
         for name in names:
             if name in namespace:
@@ -281,10 +305,8 @@ class Session:
                     skipped.append(name)
         self.shared |= names | _defined_names(code)
         request = {"op": "define", "code": code, "values": values}
-        reply = self._request(request, f"the course cell {self.cell}")
-        if not reply.get("ok"):
-            self.event("fault", f"the course cell {self.cell} failed in the worker: "
-                                f"{(reply.get('error') or {}).get('evalue', '')}")
+        self._ready()
+        self._send(request, f"the course cell {self.cell}")
         self.history.append(request)
 
     def run_cell(self, source: str, namespace: dict) -> None:
@@ -373,15 +395,17 @@ def _defined_names(code: str) -> set[str]:
     return {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
-def _definitions_and_names(source: str) -> tuple[str, set[str]]:
-    """A course cell split into its definitions (imports, functions, classes: sent as code) and the names its other
-    statements bind (sent as values)."""
+def _course_cell_parts(source: str) -> tuple[str, str, set[str]]:
+    """A course cell split into its imports and its definitions (functions, classes), sent as code, and the names
+    its other statements bind, sent as values."""
     tree = ast.parse(source)
-    code, names = [], set()
+    imports, definitions, names = [], [], set()
     for statement in tree.body:
-        if isinstance(statement, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            code.append(ast.unparse(statement))
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            imports.append(ast.unparse(statement))
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            definitions.append(ast.unparse(statement))
         else:
             names |= {node.id for node in ast.walk(statement) if isinstance(node, ast.Name)
                       and isinstance(node.ctx, ast.Store)}
-    return "\n\n".join(code), names
+    return "\n".join(imports), "\n\n".join(definitions), names

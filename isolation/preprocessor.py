@@ -23,12 +23,14 @@ import tempfile
 
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
-from traitlets import Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from . import report, static_check
 
 
 class IsolatedExecute(Execute):
+    isolate = Bool(True, help="False runs every cell in the kernel, as nbgrader's own Execute does (for comparisons "
+                   "such as benchmarks/autograde_isolation.py; never for grading).").tag(config=True)
     call_timeout = Integer(None, allow_none=True, help="Seconds one call of a student's function (or one student "
                            "cell) may take; by default 90% of the cell timeout, so that it is the call, not the "
                            "cell, that is stopped, with a message that names it.").tag(config=True)
@@ -47,6 +49,8 @@ class IsolatedExecute(Execute):
     # --- the notebook ----------------------------------------------------------------------------------------
 
     def preprocess(self, nb, resources=None, km=None):
+        if not self.isolate:
+            return super().preprocess(nb, resources, km)
         resources = resources if resources is not None else {}
         grading = resources.get("nbgrader", {}) if isinstance(resources.get("nbgrader"), dict) else {}
         self.trusted = self._trusted_cells(nb, grading)
@@ -67,7 +71,7 @@ class IsolatedExecute(Execute):
         return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or not self.isolate:
             return super().preprocess_cell(cell, resources, index)
         source = cell.source
         cell.source = self._executed_source(cell, index)
@@ -201,12 +205,19 @@ class IsolatedExecute(Execute):
 
 
 def _matplotlib_cache() -> list[str]:
-    """The font list matplotlib builds once (copied into each worker, which could not write it)."""
-    try:
-        import glob
+    """The font list matplotlib builds once (copied into each worker, which could not write it): found where
+    matplotlib keeps it, or built by importing matplotlib's font manager if it is not there yet."""
+    import glob
 
+    home = os.path.expanduser("~")
+    folders = [os.environ.get("MPLCONFIGDIR"), os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                                            os.path.join(home, ".cache"), "matplotlib")]
+    found = [f for folder in folders if folder for f in glob.glob(os.path.join(folder, "fontlist-*.json"))]
+    if found:
+        return found[:1]
+    try:
         import matplotlib
-        from matplotlib import font_manager  # noqa: F401 (builds the cache if it is missing)
-        return glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json"))
+        from matplotlib import font_manager  # noqa: F401 (builds the cache)
+        return glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json"))[:1]
     except Exception:
         return []

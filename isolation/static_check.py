@@ -9,7 +9,8 @@ instructor should read, with the reason, in the autograde log, the report, and t
   result);
 - ``exec``, ``eval``, ``compile``, ``globals``, ``locals``, ``vars``, ``open``, ``breakpoint``, ``setattr``,
   ``delattr``, and ``getattr`` with a name that is not a plain string;
-- assigning to an attribute of an imported module (``np.allclose = ...``, ``checks.assert_close = ...``);
+- assigning to an attribute or item of something the cell did not create: a module or an object the tests share
+  (``np.allclose = ...``, ``checks.assert_close = ...``, ``get_ipython().user_ns["checks"] = ...``);
 - ``sys`` beyond its streams and numeric facts (``sys.modules``, ``sys._getframe``, ``sys.settrace``);
 - ``get_ipython``, IPython magics other than ``%matplotlib``, ``%time`` and ``%timeit``, and shell commands.
 """
@@ -61,7 +62,9 @@ def check(source: str, allowed_imports=ALLOWED_IMPORTS) -> list[Flag]:
             magic = stripped.lstrip("%").split()[0] if stripped.startswith("%") and len(stripped) > 1 else ""
             if stripped.startswith("!") or magic not in MAGICS:
                 flag(number, f"runs {'a shell command' if stripped.startswith('!') else 'the magic ' + stripped.split()[0]}")
-            python_lines.append("")
+                python_lines.append("")
+            else:   # %time and %timeit run the rest of the line: check it as the code it is
+                python_lines.append(_magic_code(stripped, magic))
         else:
             python_lines.append(text)
     try:
@@ -69,17 +72,22 @@ def check(source: str, allowed_imports=ALLOWED_IMPORTS) -> list[Flag]:
     except SyntaxError as error:
         flag(error.lineno or 1, f"does not parse as Python ({error.msg})")
         return sorted(flags, key=lambda f: f.line)
-    modules = set()
+    modules, sys_names = set(), {"sys"}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 modules.add(alias.asname or alias.name.split(".")[0])
+                if alias.name == "sys" and alias.asname:
+                    sys_names.add(alias.asname)
                 if not _allowed(alias.name, allowed_imports):
                     flag(node.lineno, f"imports {alias.name}, which this assignment does not need")
         elif isinstance(node, ast.ImportFrom):
             base = "." * node.level + (node.module or "")
             for alias in node.names:
                 full = f"{base}.{alias.name}" if base else alias.name
+                modules.add(alias.asname or alias.name)
+                if base == "sys" and alias.name not in SYS_ATTRIBUTES:
+                    flag(node.lineno, f"imports sys.{alias.name}, which reaches the interpreter's machinery")
                 if not (_allowed(base, allowed_imports) or _allowed(full, allowed_imports)):
                     flag(node.lineno, f"imports {full}, which this assignment does not need")
         elif isinstance(node, ast.Attribute) and _dunder(node.attr) and node.attr not in HARMLESS_DUNDERS:
@@ -99,20 +107,69 @@ def check(source: str, allowed_imports=ALLOWED_IMPORTS) -> list[Flag]:
                 flag(node.lineno, "calls getattr with a computed name")
         elif isinstance(node, ast.Name) and node.id == "get_ipython":
             flag(node.lineno, "reaches IPython, which runs the tests")
-        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "sys"
+        elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in sys_names
               and node.attr not in SYS_ATTRIBUTES):
             flag(node.lineno, f"uses sys.{node.attr}, which reaches the interpreter's machinery")
-    for node in ast.walk(tree):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AugAssign, ast.AnnAssign)) else []
-        for target in targets:
-            root = target
-            while isinstance(root, (ast.Attribute, ast.Subscript)):
-                root = root.value
-            if isinstance(target, (ast.Attribute, ast.Subscript)) and isinstance(root, ast.Name) and root.id in modules:
-                flag(node.lineno, f"changes the module {root.id}, which the tests use")
+    for line, name in _foreign_changes(tree, set()):
+        flag(line, f"changes the module {name}, which the tests use too" if name in modules else
+             f"changes {name}, which this cell did not create (a module or an object the tests may use)")
     unique = {(f.line, f.reason): f for f in flags}
     return sorted(unique.values(), key=lambda f: (f.line, f.reason))
+
+
+def _magic_code(line: str, magic: str) -> str:
+    """The statement a ``%time`` / ``%timeit`` line runs (its options dropped); "" for ``%matplotlib``."""
+    if magic == "matplotlib":
+        return ""
+    words = line.lstrip("%").split()[1:]
+    while words and words[0].startswith("-"):
+        option = words.pop(0)
+        if option in ("-n", "-r", "-p") and words:
+            words.pop(0)
+    return " ".join(words)
+
+
+def _bound_names(scope) -> set[str]:
+    """The names a function (its arguments too), a class body or a module binds, not counting imports or the
+    scopes nested in it."""
+    names = set()
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        arguments = scope.args
+        names |= {a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+        names |= {a.arg for a in (arguments.vararg, arguments.kwarg) if a}
+    for node in _scope_nodes(scope):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _scope_nodes(scope):
+    """The nodes of ``scope`` outside the functions, lambdas and classes nested in it."""
+    stack = list(ast.iter_child_nodes(scope))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+
+
+def _foreign_changes(scope, enclosing: set[str]):
+    """(line, name) of each assignment to an attribute or item of a name that neither this scope nor an enclosing
+    one binds: a module, or an object the tests share (``np.allclose = ...``, ``checks.assert_close = ...``)."""
+    names = enclosing | _bound_names(scope)
+    for node in _scope_nodes(scope):
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            root = node.value
+            while isinstance(root, (ast.Attribute, ast.Subscript, ast.Call)):
+                root = root.func if isinstance(root, ast.Call) else root.value
+            if isinstance(root, ast.Name) and root.id not in names:
+                yield node.lineno, root.id
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            yield from _foreign_changes(node, names if not isinstance(node, ast.ClassDef) else names)
 
 
 def _dunder(name: str) -> bool:

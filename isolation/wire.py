@@ -126,7 +126,10 @@ def _decode(node, buffers, depth, count):
         dtype = np.dtype(dtype)
         if math.prod(shape) * dtype.itemsize != len(data):
             raise WireError("array buffer does not match its shape")
-        return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        try:
+            return np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        except (ValueError, OverflowError):   # an empty buffer with an impossible shape, such as (0, 2**63)
+            raise WireError(f"bad array shape {shape}") from None
     if tag == "n" and len(rest) == 3:
         name, fields, values = rest
         if (type(name) is not str or type(fields) is not list or type(values) is not list

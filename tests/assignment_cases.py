@@ -6,6 +6,11 @@ alternatives:  correct answers written differently (grade_id -> code replacing t
 library:       answers that only call emlib's implementation (grade_id -> code); no points for those parts.
 broken_test:   (a mistake, the test cell meant to catch it): the student also empties that test cell.
 forever:       (grade_id, code) of a part that never returns; that part's test is interrupted and scores 0.
+kill:          (grade_id, code) of a cell that ends its process when it is run; and
+fault:         (grade_id, code, message) of a part that ends its process when it is called. Both are in one
+               submission: those parts score 0 with a message that says what happened, the others are graded.
+Each assignment's alternatives include ``noisy(...)``: a correct answer that prints to stdout and stderr, warns, and
+has a %matplotlib line, which must not cost a point.
 """
 from __future__ import annotations
 
@@ -29,6 +34,18 @@ class Cases:
     broken_test: tuple[str, str]
     forever: tuple[str, str]
     kill: tuple[str, str]
+    fault: tuple[str, str, str]
+
+
+def noisy(assignment: str, cell: str) -> dict[str, str]:
+    """The solution of ``cell``, with the output of a student who debugs as they go: progress on stdout and stderr,
+    a warning and a numpy RuntimeWarning on every call, and notebook magics that grading must tolerate."""
+    from grading import solution_answers
+
+    definition, body = solution_answers(assignment)[cell].split("\n", 1)
+    noise = ("    print('working on it', flush=True)\n    print('debug: called', file=sys.stderr)\n"
+             "    warnings.warn('a warning from my code')\n    np.log(np.zeros(1))   # RuntimeWarning: divide by zero\n")
+    return {cell: f"%matplotlib inline\nimport sys\nimport warnings\n\n{definition}\n{noise}{body}"}
 
 
 A01 = Cases(
@@ -100,6 +117,8 @@ A01 = Cases(
     forever=("run_em", "def run_em(counts, theta0, tol=1e-10, max_iter=1000):\n"
                        "    theta = theta0\n    while True:\n        theta = m_step(expected_x2(counts, theta), counts)"),
     kill=("m_step", "import os\nos._exit(1)"),
+    fault=("closed_form_mle", "import faulthandler\n\n\ndef closed_form_mle(counts):\n    faulthandler._read_null()",
+           r"killed by signal 11 \(a segmentation fault\)"),
 )
 
 CASES = {"a01": A01}
@@ -190,6 +209,8 @@ A02 = Cases(
     forever=("fit_gmm", "def fit_gmm(X, weights, means, covariances, tol=1e-6, max_iter=500):\n"
                         "    lls = []\n    while True:\n        resp, ll = e_step(X, weights, means, covariances)"),
     kill=("update_weights", "import os\nos._exit(1)"),
+    fault=("update_covariances", "import os\n\n\ndef update_covariances(X, resp, means):\n    os._exit(3)",
+           r"ended the Python process with exit code 3"),
 )
 
 CASES["a02"] = A02
@@ -355,6 +376,8 @@ A03 = Cases(
                            "    while True:\n"
                            "        gammas = [expected_counts(x, start, transition, emission)[0] for x in sequences]"),
     kill=("m_step", "import os\nos._exit(1)"),
+    fault=("forward", "import sys\n\n\ndef forward(obs, start, transition, emission):\n    sys.exit(4)",
+           r"SystemExit: 4"),
 )
 
 CASES["a03"] = A03
@@ -449,6 +472,9 @@ A04 = Cases(
     forever=("fit_map_gmm", "def fit_map_gmm(X, weights, means, covariances, prior, tol=1e-6, max_iter=500):\n"
                             "    while True:\n        resp, ll = e_step(X, weights, means, covariances)"),
     kill=("map_weights", "import os\nos._exit(1)"),
+    fault=("map_covariances", "def map_covariances(X, resp, means, m0, kappa0, nu0, S0):\n"
+           "    return [np.ones(10 ** 8) for _ in range(1000)]   # 800 GB",
+           r"MemoryError"),
 )
 
 CASES["a04"] = A04
@@ -585,6 +611,8 @@ A06 = Cases(
                        "    while True:\n"
                        "        alpha = update_alpha(resp, prior)"),
     kill=("update_alpha", "import os\nos._exit(1)"),
+    fault=("expected_log_det", "import os\n\n\ndef expected_log_det(W, nu):\n    os._exit(0)",
+           r"ended the Python process with exit code 0"),
 )
 
 CASES["a06"] = A06
@@ -696,6 +724,15 @@ A05 = Cases(
     forever=("online_em", "def online_em(batches, weights, means, covariances, alpha=0.6, n0=0.0):\n"
                           "    s = None\n    while True:\n        s = block_e_step(batches[0], weights, means, covariances)[0]"),
     kill=("swap_block", "import os\nos._exit(1)"),
+    fault=("online_em", "import os\n\n\ndef online_em(batches, weights, means, covariances, alpha=0.6, n0=0.0):\n"
+                        "    os._exit(7)",
+           r"ended the Python process with exit code 7"),
 )
 
 CASES["a05"] = A05
+
+
+# A correct answer that prints, warns and has a magic line, for the part of each assignment the tests call most.
+for _assignment, _cell in {"a01": "run_em", "a02": "fit_gmm", "a03": "baum_welch", "a04": "fit_map_gmm",
+                           "a05": "incremental_em", "a06": "fit_vb"}.items():
+    CASES[_assignment].alternatives["progress on stdout and stderr, warnings, a %matplotlib line"] = noisy(_assignment, _cell)

@@ -152,11 +152,12 @@ class Course:
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, str(folder / f"{assignment}.ipynb"))
 
-    def autograde(self, assignment: str, *, cell_timeout: int | None = None, students: list[str] | None = None
-                  ) -> tuple[subprocess.CompletedProcess, float]:
+    def autograde(self, assignment: str, *, cell_timeout: int | None = None, students: list[str] | None = None,
+                  options: tuple[str, ...] = ()) -> tuple[subprocess.CompletedProcess, float]:
         """Autograde the submissions of ``students`` (default: all) of ``assignment`` in one nbgrader run, with the
-        course's cell limit (nbgrader_config.py) unless ``cell_timeout`` is given; returns the run and its seconds."""
-        options = [f"--ExecutePreprocessor.timeout={cell_timeout}"] if cell_timeout is not None else []
+        course's cell limit (nbgrader_config.py) unless ``cell_timeout`` is given, and further nbgrader ``options``;
+        returns the run and its seconds."""
+        options = [*options, *([f"--ExecutePreprocessor.timeout={cell_timeout}"] if cell_timeout is not None else [])]
         if students:
             options.append(f"--CourseDirectory.student_id_exclude={','.join(self._others(assignment, students))}")
         start = time.perf_counter()
@@ -166,6 +167,16 @@ class Course:
     def _others(self, assignment: str, students: list[str]) -> list[str]:
         submitted = sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{assignment}"))
         return [s for s in submitted if s not in students]
+
+    def report(self) -> list[dict]:
+        """The rows of the instructor's report (isolation_report.csv): flags, faults, incomplete containment."""
+        import csv
+
+        path = self.root / "isolation_report.csv"
+        if not path.exists():
+            return []
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
 
     def graded(self, assignment: str, student: str) -> Graded:
         from nbgrader.api import Gradebook

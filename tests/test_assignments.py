@@ -13,6 +13,7 @@ import re
 import pytest
 
 from assignment_cases import CASES
+from redteam_cases import CHEATS, MARKER, SABOTAGE, cheats_of
 from grading import (HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, Course, Graded, marked_lines, nbgrader_meta, one_line,
                      read, solution_answers, strip_ansi, submission, unmarked_lines)
 
@@ -32,6 +33,16 @@ class Batch:
     graded: dict[str, Graded]
     seconds: float
     log: str
+    report: list[dict]                  # isolation_report.csv after the course's own grading
+    left_behind: list[str]              # files the cheats tried to leave in the course folder
+    baseline: dict[str, Graded]         # the cheats (and a noisy answer) graded with every cell in the kernel
+
+
+def cheat_id(cheat) -> str:
+    return "redteam-" + re.sub(r"[^a-z0-9]+", "-", cheat.name.lower()).strip("-")[:40]
+
+
+NOISY = "progress on stdout and stderr, warnings, a %matplotlib line"
 
 
 def build_submissions(assignment: str) -> dict[str, object]:
@@ -46,8 +57,9 @@ def build_submissions(assignment: str) -> dict[str, object]:
         "edited-test": submission(assignment, mutant[broken_mutant].answers(assignment), tests={broken_test: "pass"}),
         "deleted-test": submission(assignment, mutant[broken_mutant].answers(assignment), tests={broken_test: None}),
         "forever": submission(assignment, {**solution, cases.forever[0]: cases.forever[1]}),
-        "kill": submission(assignment, {**solution, cases.kill[0]: cases.kill[1]}),
+        "kill": submission(assignment, {**solution, cases.kill[0]: cases.kill[1], cases.fault[0]: cases.fault[1]}),
     }
+    subs.update({cheat_id(c): c.notebook() for c in cheats_of(assignment)})
     subs.update({f"mutant-{i}": submission(assignment, m.answers(assignment)) for i, m in enumerate(cases.mutants)})
     subs.update({f"alternative-{i}": submission(assignment, {**solution, **answers})
                  for i, answers in enumerate(cases.alternatives.values())})
@@ -70,7 +82,17 @@ def batches(tmp_path_factory):
             looping, _ = course.autograde(assignment, cell_timeout=FOREVER_TIMEOUT, students=["forever"])
             graded = {student: course.graded(assignment, student) for student in subs}
             log = result.stdout + result.stderr + looping.stdout + looping.stderr
-            cache[assignment] = Batch(course, release, graded, seconds, log)
+            report = course.report()
+            left_behind = [str(p.relative_to(course.root)) for p in course.root.rglob(MARKER)]
+            # The same cheats, and the noisy correct answer, with every cell in the kernel (nbgrader's own way):
+            baseline = {f"baseline-{cheat_id(c)}": c.notebook() for c in cheats_of(assignment) if c.baseline}
+            noisy = list(CASES[assignment].alternatives).index(NOISY)
+            baseline["baseline-noisy"] = subs[f"alternative-{noisy}"]
+            for student, notebook in baseline.items():
+                course.submit(assignment, student, notebook)
+            course.autograde(assignment, students=list(baseline), options=("--IsolatedExecute.isolate=False",))
+            cache[assignment] = Batch(course, release, graded, seconds, log, report, left_behind,
+                                      {s: course.graded(assignment, s) for s in baseline})
             print(f"\n{assignment}: autograded {len(honest)} submissions in {seconds:.1f} s "
                   f"({seconds / len(honest):.1f} s each)")
         return cache[assignment]
@@ -208,8 +230,12 @@ def test_a_cell_that_ends_its_process_costs_only_what_needs_it_and_gets_feedback
     assert killed.scores[f"test_{part}"] == 0
     assert "ended the Python process with exit code 1" in one_line(killed.feedback[f"test_{part}"])
     assert 0 < killed.total < killed.max_total
-    # the parts that do not use the killed function score as the solution does (which is graded in the same run)
-    uses = {t for t, text in killed.feedback.items() if part in text}
+    # ... and so does a part whose function ends the process when it is called
+    called, _, message = CASES[assignment].fault
+    assert killed.scores[f"test_{called}"] == 0
+    assert re.search(message, one_line(killed.feedback[f"test_{called}"])), killed.feedback[f"test_{called}"]
+    # the parts that do not use the two functions score as the solution does (which is graded in the same run)
+    uses = {t for t, text in killed.feedback.items() if part in text or called in text}
     assert all(killed.scores[t] == solution.scores[t] for t in killed.scores if t not in uses), killed.feedback
 
 
@@ -222,3 +248,59 @@ def test_answers_that_call_the_library_get_no_points_for_those_parts(assignment,
     for cell, test in tested_by.items():
         assert graded.scores[test] == 0, f"{cell}: calling emlib earned points"
         assert "the library's own implementation" in one_line(graded.feedback[test])
+
+
+# 9. student code runs apart from the tests: a cheat earns nothing, and is flagged for the instructor ---------------
+
+ATTACKS = [(c.assignment, c) for c in CHEATS + SABOTAGE]
+
+
+@pytest.mark.parametrize("assignment, cheat", ATTACKS, ids=[f"{a}: {c.name}" for a, c in ATTACKS])
+def test_a_cheat_earns_nothing_and_is_flagged(assignment, cheat, batches):
+    batch = batches(assignment)
+    graded = batch.graded[cheat_id(cheat)]
+    assert graded.autograded != cheat.refused_by_nbgrader   # (forged cell metadata fails nbgrader's own validation)
+    earned = {part: graded.scores[part] for part in cheat.parts if graded.scores[part] > 0}
+    assert not earned, f"the cheat earned points: {earned}; feedback: {graded.feedback}"
+    if not cheat.parts:     # sabotage: the grader is untouched and the rest of the answer is graded as usual
+        assert graded.total == graded.max_total, graded.feedback
+    assert not batch.left_behind, f"a cheat wrote into the course folder: {batch.left_behind}"
+    if cheat.flagged:
+        reasons = [r["detail"] for r in batch.report if r["student"] == cheat_id(cheat) and r["kind"] == "flagged"]
+        assert any(re.search(cheat.flagged, reason) for reason in reasons), reasons
+
+
+BASELINE = [(c.assignment, c) for c in CHEATS if c.baseline]
+
+
+@pytest.mark.parametrize("assignment, cheat", BASELINE, ids=[f"{a}: {c.name}" for a, c in BASELINE])
+def test_the_cheat_is_real_it_earns_points_when_student_code_runs_in_the_kernel(assignment, cheat, batches):
+    graded = batches(assignment).baseline[f"baseline-{cheat_id(cheat)}"]
+    assert sum(graded.scores[part] for part in cheat.parts) > 0, graded.feedback
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_printing_to_stderr_and_warnings_cost_nothing_though_nbgrader_alone_would_take_points(assignment, batches):
+    batch = batches(assignment)
+    noisy = batch.graded[f"alternative-{list(CASES[assignment].alternatives).index(NOISY)}"]
+    assert noisy.scores == noisy.max_scores, noisy.feedback
+    in_the_kernel = batch.baseline["baseline-noisy"]
+    assert in_the_kernel.total < in_the_kernel.max_total  # nbgrader scores any stderr output in a test as a failure
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_report_lists_every_flagged_submission_and_no_correct_one(assignment, batches):
+    batch = batches(assignment)
+    flagged = {r["student"] for r in batch.report if r["kind"] == "flagged"}
+    expected = {"library"} | {cheat_id(c) for c in cheats_of(assignment) if c.flagged and not c.refused_by_nbgrader}
+    assert expected <= flagged, expected - flagged
+    correct = {"solution"} | {f"alternative-{i}" for i in range(len(CASES[assignment].alternatives))}
+    assert not flagged & correct, [r for r in batch.report if r["student"] in correct]
+    faults = {r["student"] for r in batch.report if r["kind"] == "fault"}
+    assert {"kill", "forever"} <= faults
+    assert not [r for r in batch.report if r["kind"] == "containment"], "the worker was not fully contained here"
+    # the student reads the flag in the feedback, next to the flagged cell
+    path = batch.course.root / "autograded" / "library" / assignment / f"{assignment}.ipynb"
+    notes = [o for c in read(path).cells for o in c.get("outputs", []) if "Flagged for your instructor" in
+             str(o.get("data", {}).get("text/plain", ""))]
+    assert notes
