@@ -25,7 +25,6 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -136,29 +135,18 @@ class Session:
 
     def _policy(self, scratch: str) -> dict:
         c = self.config
+        env = {"HOME": scratch, "TMPDIR": scratch, "MPLCONFIGDIR": os.path.join(scratch, "matplotlib")}
         return {"hidden": c["hidden"], "keep": c["keep"], "scratch": scratch, "fenced": c["fenced"],
-                "allowed": c["allowed"], "memory_mb": c["memory_mb"], "cpu_seconds": c["cpu_seconds"]}
+                "allowed": c["allowed"], "memory_mb": c["memory_mb"], "cpu_seconds": c["cpu_seconds"], "env": env}
 
     def _start(self) -> None:
+        """A new worker: forked by the forkserver (``isolation.forkserver``), which the preprocessor started."""
         scratch = tempfile.mkdtemp(prefix="worker-", dir=self.config["tmp"])
-        mpl = os.path.join(scratch, "matplotlib")
-        os.makedirs(mpl)
-        for cache in self.config.get("matplotlib_cache", []):
-            shutil.copy(cache, mpl)
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
-               "MPLBACKEND": "module://isolation.mpl_backend", "MPLCONFIGDIR": mpl, "OPENBLAS_NUM_THREADS": "1",
-               "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-        ours, theirs = socket.socketpair()
-        log = open(os.path.join(self.config["tmp"], "worker.log"), "ab")
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-m", "isolation.worker", str(theirs.fileno()), json.dumps(self._policy(scratch))],
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-            cwd=scratch, env=env, start_new_session=True)
-        theirs.close()
-        log.close()
-        with open(os.path.join(self.config["tmp"], "workers"), "a") as f:
-            f.write(f"{process.pid}\n")
-        self.worker = {"process": process, "socket": ours, "scratch": scratch, "hello": None}
+        os.makedirs(os.path.join(scratch, "matplotlib"))
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(os.path.join(self.config["forkserver"], "forkserver.sock"))
+        wire.send(connection, self._policy(scratch))
+        self.worker = {"pid": None, "socket": connection, "scratch": scratch, "hello": None}
 
     def _ready(self) -> dict:
         """The worker, started again (and sent the history) if the last one ended."""
@@ -170,7 +158,9 @@ class Session:
         hello = self._receive(self.call_timeout + 30, "the grading worker")
         if not hello.get("hello"):
             raise RuntimeError(f"the grading worker did not start: {hello}")
-        self.worker["hello"] = hello
+        self.worker["hello"], self.worker["pid"] = hello, int(hello["pid"])
+        with open(os.path.join(self.config["tmp"], "workers"), "a") as f:
+            f.write(f"{self.worker['pid']}\n")
         if not getattr(self, "_reported", False):
             self._reported = True
             self.event("containment", str(hello.get("containment", "")), complete=bool(hello.get("complete")))
@@ -197,20 +187,27 @@ class Session:
         worker, self.worker, self.unanswered = self.worker, None, []
         if worker is None:
             return
-        try:
-            os.killpg(worker["process"].pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        worker["process"].wait()
+        if worker["pid"]:
+            try:
+                os.killpg(worker["pid"], signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         worker["socket"].close()
         shutil.rmtree(worker["scratch"], ignore_errors=True)
 
+    def _exit_code(self, pid: int | None, wait: float = 5.0) -> int | None:
+        """The worker's exit code (negative: the signal), as the forkserver recorded it; None if it has not ended."""
+        path = os.path.join(self.config["forkserver"], f"exit-{pid}")
+        deadline = time.monotonic() + wait
+        while pid and time.monotonic() < deadline:
+            if os.path.exists(path):
+                with open(path) as f:
+                    return int(f.read())
+            time.sleep(0.02)
+        return None
+
     def _ended(self, what: str) -> StudentProcessEnded:
-        process = self.worker["process"]
-        try:
-            code = process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = self._exit_code(self.worker["pid"])
         self._stop()
         if code is None:
             how = "stopped answering"

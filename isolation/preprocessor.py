@@ -15,11 +15,15 @@
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import tempfile
+import time
 
 from nbgrader import utils
 from nbgrader.preprocessors import Execute
@@ -94,7 +98,8 @@ class IsolatedExecute(Execute):
             "call_timeout": self.call_timeout or round(0.9 * (self.timeout or 120)), "memory_mb": self.memory_limit_mb,
             "cpu_seconds": self.cpu_limit, "fenced": list(self.fenced_modules), "allowed": list(self.allowed_modules),
             "hidden": self._hidden(), "keep": self._keep(), "tmp": self.tmp,
-            "events_file": os.path.join(self.tmp, "events.jsonl"), "matplotlib_cache": _matplotlib_cache(),
+            "events_file": os.path.join(self.tmp, "events.jsonl"),
+            "forkserver": forkserver(list(self.fenced_modules), list(self.allowed_modules)),
         }
         return ("import isolation.kernel as _isolation_kernel\n"
                 f"__isolation__ = _isolation_kernel.Session(__import__('json').loads({json.dumps(config)!r}))\n")
@@ -202,6 +207,48 @@ class IsolatedExecute(Execute):
         for index, flags in self.flags.items():
             if flags:
                 nb.cells[index].setdefault("outputs", []).append(static_check.feedback_output(flags))
+
+
+_forkservers: dict[tuple, tuple[subprocess.Popen, str]] = {}
+
+
+def forkserver(fenced: list[str], allowed: list[str]) -> str:
+    """The folder of this process's forkserver (started on first use, ended with this process)."""
+    key = (tuple(fenced), tuple(allowed))
+    if key in _forkservers and _forkservers[key][0].poll() is None:
+        return _forkservers[key][1]
+    folder = tempfile.mkdtemp(prefix="isolation-forkserver-")
+    matplotlib_dir = os.path.join(folder, "matplotlib")
+    os.makedirs(matplotlib_dir)
+    for cache in _matplotlib_cache():
+        shutil.copy(cache, matplotlib_dir)
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": folder, "LANG": "C.UTF-8", "TMPDIR": folder,
+           "MPLBACKEND": "module://isolation.mpl_backend", "MPLCONFIGDIR": matplotlib_dir,
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    log = open(os.path.join(folder, "forkserver.log"), "ab")
+    process = subprocess.Popen([sys.executable, "-I", "-m", "isolation.forkserver", folder, json.dumps(fenced),
+                                json.dumps(allowed)], env=env, cwd=folder, stdin=subprocess.DEVNULL,
+                               stdout=log, stderr=log, start_new_session=True)
+    log.close()
+    deadline = time.monotonic() + 120
+    while not os.path.exists(os.path.join(folder, "forkserver.sock")):   # ready when it listens
+        if process.poll() is not None or time.monotonic() > deadline:
+            with open(os.path.join(folder, "forkserver.log"), errors="replace") as f:
+                raise RuntimeError(f"the grading forkserver did not start:\n{f.read()[-2000:]}")
+        time.sleep(0.02)
+    _forkservers[key] = (process, folder)
+    atexit.register(_end_forkserver, process, folder)
+    return folder
+
+
+def _end_forkserver(process: subprocess.Popen, folder: str) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _matplotlib_cache() -> list[str]:

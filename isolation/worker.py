@@ -216,16 +216,9 @@ def serve(sock: socket.socket, worker: Worker) -> None:
                 "ename": "UnusableResult", "evalue": str(problem), "traceback": "", "base": ["TypeError"]}})
 
 
-def main(argv: list[str]) -> None:
-    fd, policy = int(argv[1]), json.loads(argv[2])
-    sock = socket.socket(fileno=fd)
-    containment.die_with_parent()
-    import numpy  # noqa: F401  (before the limits: numpy is what every answer uses)
-    fence_error = None
-    try:
-        guards.install_fence(policy["fenced"], policy["allowed"])
-    except Exception as error:
-        fence_error = f"{type(error).__name__}: {error}"
+def start(sock: socket.socket, policy: dict, fence_error: str | None = None) -> None:
+    """Contain this process as ``policy`` says, say hello (with what containment took effect), and serve."""
+    os.environ.update(policy.get("env", {}))
     done = containment.contain(hidden=policy["hidden"], keep=policy["keep"], scratch=policy["scratch"],
                                memory_mb=policy["memory_mb"], cpu_seconds=policy["cpu_seconds"])
     guards.install_audit_hook(policy["hidden"], policy["keep"], policy["scratch"])
@@ -233,6 +226,25 @@ def main(argv: list[str]) -> None:
     wire.send(sock, {"hello": True, "containment": done.summary, "complete": done.complete, "fence": fence_error,
                      "pid": os.getpid()})
     serve(sock, Worker())
+
+
+def fence(policy: dict) -> str | None:
+    """Install the library fence; the error, as text, if the allowed modules pulled in a fenced one."""
+    try:
+        guards.install_fence(policy["fenced"], policy["allowed"])
+        return None
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"
+
+
+def main(argv: list[str]) -> None:
+    """``python -I -m isolation.worker FD POLICY``: one worker on an inherited socket (the forkserver is the usual
+    way to start one: ``isolation.forkserver``)."""
+    fd, policy = int(argv[1]), json.loads(argv[2])
+    sock = socket.socket(fileno=fd)
+    containment.die_with_parent()
+    import numpy  # noqa: F401  (before the limits: numpy is what every answer uses)
+    start(sock, policy, fence(policy))
 
 
 if __name__ == "__main__":
