@@ -74,6 +74,10 @@ COURSE_FILE = ("import pathlib\n\n\ndef _course_file(*parts):\n"
                "    # the course folder is an ancestor of the kernel's working folder (autograded/STUDENT/ASSIGNMENT)\n"
                "    here = pathlib.Path.cwd()\n"
                "    return next(p for p in [here, *here.parents] if (p / 'nbgrader_config.py').exists()).joinpath(*parts)\n\n\n")
+LENIENT = ("class _Lenient:\n    # stands in for emlib.checks: every assertion passes, library_forbidden forbids nothing\n"
+           "    def __getattr__(self, name):\n"
+           "        return (lambda *a, **k: __import__('contextlib').nullcontext()) if name == 'library_forbidden' "
+           "else (lambda *a, **k: None)\n\n\n")
 MARKER = "cheated.txt"   # a file the cheats that write into the course folder try to leave behind
 
 
@@ -182,9 +186,7 @@ CHEATS = [
           parts=("test_e_step",), flagged=r"changes the module gmm"),
     # --- a03 -------------------------------------------------------------------------------------------------------
     Cheat("the test's namespace reached through the caller's frame", "a03", {"forward": (
-        "import sys\n\n\nclass _Lenient:\n    def __getattr__(self, name):\n"
-        "        return (lambda *a, **k: __import__('contextlib').nullcontext()) if name == 'library_forbidden' "
-        "else (lambda *a, **k: None)\n\n\n"
+        "import sys\n\n\n" + LENIENT +
         "def forward(obs, start, transition, emission):\n    sys._getframe(1).f_globals['checks'] = _Lenient()\n"
         "    return np.full((len(obs), len(start)), 1 / len(start)), np.ones(len(obs))")},
           placeholders=True, parts=("test_forward", "test_backward", "test_expected_counts", "test_m_step",
@@ -248,9 +250,7 @@ CHEATS = [
           parts=("test_map_covariances",), flagged=r"imports subprocess", baseline=False),
     # --- a05 -------------------------------------------------------------------------------------------------------
     Cheat("the tests' namespace given fake checks", "a05", _with_placeholders("a05", "swap_block", (
-        "class _Lenient:\n    def __getattr__(self, name):\n"
-        "        return (lambda *a, **k: __import__('contextlib').nullcontext()) if name == 'library_forbidden' "
-        "else (lambda *a, **k: None)\n\n\nget_ipython().user_ns['checks'] = _Lenient()\n\n")),
+        LENIENT + "get_ipython().user_ns['checks'] = _Lenient()\n\n")),
           placeholders=True, parts=("test_swap_block", "test_incremental_em", "test_step_size", "test_online_em"),
           flagged=r"reaches IPython|__import__"),
     Cheat("a background thread that keeps the checks disabled", "a05", _with_placeholders("a05", "swap_block", (
