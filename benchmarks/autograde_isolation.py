@@ -1,6 +1,10 @@
 """What running student code apart from the tests costs: autograde time per submission with and without isolation.
 
     python benchmarks/autograde_isolation.py [--assignments a01 a02 ...] [--students 4] [--repeats 2]
+    python benchmarks/autograde_isolation.py --parallel 2 --assignments a02 --students 12
+
+With ``--parallel N`` it compares instead one serial ``nbgrader autograde`` with ``grading/autograde_parallel.py
+--jobs N`` over the same submissions (both with isolation), and checks that both give every solution full marks.
 
 For each assignment a temporary course (tests/grading.py) gets ``--students`` copies of the solution; ``nbgrader
 autograde`` then grades them all in one run, once with the course's configuration (``IsolatedExecute``: student
@@ -51,13 +55,49 @@ def _autograde(course: Course, assignment: str, options: list[str]):
     return result, time.perf_counter() - start
 
 
+def measure_parallel(assignment: str, students: int, jobs: int, folder: pathlib.Path) -> dict:
+    import subprocess
+    import time
+
+    (folder / assignment).mkdir()
+    course = Course(folder / assignment, [assignment])
+    course.generate(assignment)
+    notebook = submission(assignment, solution_answers(assignment))
+    names = [f"student{i}" for i in range(students)]
+    for name in names:
+        course.submit(assignment, name, notebook)
+    result, serial = _autograde(course, assignment, [])
+    assert result.returncode == 0, result.stdout + result.stderr
+    runner = pathlib.Path(__file__).resolve().parents[1] / "grading" / "autograde_parallel.py"
+    start = time.perf_counter()
+    run = subprocess.run([sys.executable, str(runner), assignment, "--jobs", str(jobs), "--force"], cwd=course.root,
+                         env=course.env, capture_output=True, text=True)
+    parallel = time.perf_counter() - start
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in names:
+        graded = course.graded(assignment, name)
+        assert graded.total == graded.max_total, graded.feedback
+    return {"assignment": assignment, "students": students, "serial": serial, "parallel": parallel, "jobs": jobs}
+
+
 def main(argv: list[str]) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--assignments", nargs="+", default=ASSIGNMENTS)
     parser.add_argument("--students", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--parallel", type=int, default=0, help="compare a serial run with N parallel processes")
     args = parser.parse_args(argv)
     rows = []
+    if args.parallel:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"| assignment | submissions | serial s | {args.parallel} processes s | speed-up |")
+            print("| --- | ---: | ---: | ---: | ---: |")
+            for assignment in args.assignments:
+                row = measure_parallel(assignment, args.students, args.parallel, pathlib.Path(tmp))
+                rows.append(row)
+                print(f"| {assignment} | {args.students} | {row['serial']:.1f} | {row['parallel']:.1f} | "
+                      f"{row['serial'] / row['parallel']:.2f} |", flush=True)
+        return rows
     with tempfile.TemporaryDirectory() as tmp:
         print(f"| assignment | s/submission in the kernel | s/submission isolated | extra s/submission |")
         print("| --- | ---: | ---: | ---: |")

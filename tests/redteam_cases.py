@@ -4,9 +4,9 @@ Each ``Cheat`` is a submission: code for some solution cells (the others keep th
 right shape and wrong values where the trick is meant to earn the points of every part), optionally cells the
 student adds or test cells re-marked. test_assignments.py autogrades every cheat with the course's grading (student
 code in the contained worker) and asserts that the ``parts`` it targets earn nothing and that the static check
-flagged it (``flagged``: a pattern of the reasons in isolation_report.csv). The cheats marked ``baseline`` are
-graded again with every cell in the kernel (``--IsolatedExecute.isolate=False``, nbgrader's own way), where they
-must earn points: that is what makes each of them a real attack and not a strawman.
+flagged it (``flagged``: a pattern of the reasons in isolation_report.csv). With EM_BASELINE=1 the cheats marked
+``baseline`` are graded again with every cell in the kernel (``--IsolatedExecute.isolate=False``, nbgrader's own
+way), where they must earn points: that is what makes each of them a real attack and not a strawman.
 """
 from __future__ import annotations
 
