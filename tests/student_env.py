@@ -28,8 +28,9 @@ EXECUTOR = pathlib.Path(__file__).with_name("execute_notebooks.py")
 # Seconds a cell may run before the executor gives up: a failure, not a measurement (the slowest cell of a chapter
 # takes a few seconds). Kept well below nbclient's usual 600 s because, now and then after a cell that displays a
 # widget, nbclient stalls for exactly this long and then goes on without an error (seen after chapter 01's
-# explorer: 599.6 s with 600, 124.9 s with 120); a stall should cost two minutes, not ten.
-CELL_TIMEOUT = 120
+# explorer: 599.6 s with 600, 124.9 s with 120; a fresh-clone CI run on 2026-12-01 spent 262 s on the chapters, 100 s
+# in the run before). A stall should cost one minute, not ten: 60 s is still ten times the slowest cell.
+CELL_TIMEOUT = 60
 
 
 def shared_folder(tmp_path_factory) -> pathlib.Path:

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from assignment_cases import CASES
+from assignment_cases import CASES, NOISY
 from redteam_cases import CHEATS, MARKER, SABOTAGE, cheats_of
 from grading import (HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, Course, Graded, marked_lines, nbgrader_meta, one_line,
                      read, solution_answers, strip_ansi, submission, unmarked_lines)
@@ -43,7 +43,6 @@ def cheat_id(cheat) -> str:
     return "redteam-" + re.sub(r"[^a-z0-9]+", "-", cheat.name.lower()).strip("-")[:40]
 
 
-NOISY = "progress on stdout and stderr, warnings, a %matplotlib line"
 BASELINE_RUN = os.environ.get("EM_BASELINE") == "1"
 needs_baseline = pytest.mark.skipif(not BASELINE_RUN, reason="grades the cheats again with every cell in the kernel, "
                                     "to show each is a real attack: runs with EM_BASELINE=1 (about 2 minutes more)")
@@ -93,8 +92,7 @@ def batches(tmp_path_factory):
             baseline = {}
             if BASELINE_RUN:
                 baseline = {f"baseline-{cheat_id(c)}": c.notebook() for c in cheats_of(assignment) if c.baseline}
-                noisy = list(CASES[assignment].alternatives).index(NOISY)
-                baseline["baseline-noisy"] = subs[f"alternative-{noisy}"]
+                baseline["baseline-noisy"] = subs["alternative-0"]   # it prints to stderr (assignment_cases.NOISY)
                 for student, notebook in baseline.items():
                     course.submit(assignment, student, notebook)
                 course.autograde(assignment, students=list(baseline), options=("--IsolatedExecute.isolate=False",))
@@ -290,7 +288,8 @@ def test_the_cheat_is_real_it_earns_points_when_student_code_runs_in_the_kernel(
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_printing_to_stderr_and_warnings_cost_nothing_though_nbgrader_alone_would_take_points(assignment, batches):
     batch = batches(assignment)
-    noisy = batch.graded[f"alternative-{list(CASES[assignment].alternatives).index(NOISY)}"]
+    assert next(iter(CASES[assignment].alternatives)).endswith(NOISY)
+    noisy = batch.graded["alternative-0"]
     assert noisy.scores == noisy.max_scores, noisy.feedback
     if BASELINE_RUN:
         in_the_kernel = batch.baseline["baseline-noisy"]
