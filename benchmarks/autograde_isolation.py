@@ -27,7 +27,8 @@ from grading import Course, solution_answers, submission  # noqa: E402
 ASSIGNMENTS = ["a01", "a02", "a03", "a04", "a05", "a06"]
 
 
-def measure(assignment: str, students: int, repeats: int, folder: pathlib.Path) -> dict:
+def course_of_solutions(assignment: str, students: int, folder: pathlib.Path) -> tuple[Course, list[str]]:
+    """A course in ``folder`` where ``students`` students all handed in the solution of ``assignment``."""
     (folder / assignment).mkdir()
     course = Course(folder / assignment, [assignment])
     course.generate(assignment)
@@ -35,6 +36,11 @@ def measure(assignment: str, students: int, repeats: int, folder: pathlib.Path) 
     names = [f"student{i}" for i in range(students)]
     for name in names:
         course.submit(assignment, name, notebook)
+    return course, names
+
+
+def measure(assignment: str, students: int, repeats: int, folder: pathlib.Path) -> dict:
+    course, names = course_of_solutions(assignment, students, folder)
     best = {"isolated": float("inf"), "in the kernel": float("inf")}
     for _ in range(repeats):
         for kind, options in (("isolated", []), ("in the kernel", ["--IsolatedExecute.isolate=False"])):
@@ -59,13 +65,7 @@ def measure_parallel(assignment: str, students: int, jobs: int, folder: pathlib.
     import subprocess
     import time
 
-    (folder / assignment).mkdir()
-    course = Course(folder / assignment, [assignment])
-    course.generate(assignment)
-    notebook = submission(assignment, solution_answers(assignment))
-    names = [f"student{i}" for i in range(students)]
-    for name in names:
-        course.submit(assignment, name, notebook)
+    course, names = course_of_solutions(assignment, students, folder)
     result, serial = _autograde(course, assignment, [])
     assert result.returncode == 0, result.stdout + result.stderr
     runner = pathlib.Path(__file__).resolve().parents[1] / "grading" / "autograde_parallel.py"

@@ -292,14 +292,14 @@ class Session:
     def share(self, source: str, namespace: dict) -> None:
         """Send a course cell's definitions (as code) and data (as values) to the worker."""
         _, code, names = _course_cell_parts(source)
-        values, skipped = {}, []
-        for name in names:
+        values = {}
+        for name in names:      # a value that is not plain data (a module, a function) stays in the kernel
             if name in namespace:
                 try:
                     wire.encode(namespace[name])
                     values[name] = namespace[name]
                 except wire.WireError:
-                    skipped.append(name)
+                    pass
         self.shared |= names | _defined_names(code)
         request = {"op": "define", "code": code, "values": values}
         self._ready()
