@@ -14,7 +14,8 @@ from ._validation import ROUNDOFF  # not from .em: checks must import without th
 
 __all__ = [
     "assert_shape", "assert_finite", "assert_probabilities", "assert_monotone", "assert_converged",
-    "assert_close", "assert_params_close", "difference_table", "library_forbidden", "assert_stopping_rule",
+    "assert_close", "assert_params_close", "difference_table", "library_forbidden", "explaining",
+    "assert_stopping_rule",
 ]
 
 
@@ -193,6 +194,42 @@ def _forbidden_code(name: str):
     """The code of ``_forbidden`` under the name of the function it replaces, so the message can name it."""
     code = _forbidden.__code__.replace(co_name=name)
     return code.replace(co_qualname=name) if hasattr(code, "co_qualname") else code
+
+
+class explaining:
+    """Context manager: an error of a named type raised inside it becomes a failure with the hint for that type.
+
+    A raw ``IndexError: index 5 is out of bounds for axis 0 with size 2`` says where the student's code broke
+    but not why; the test that knows which mistake usually causes it says so::
+
+        with checks.explaining(IndexError="b_t is the column emission[:, obs[t]] ..."):
+            alpha_hat, scales = forward(ROLLS, **CASINO)
+
+    Keywords are exception names: a built-in one, or ``LinAlgError`` (numpy's). The failure is an
+    ``AssertionError`` whose message starts "your code raised IndexError: ..." and keeps the original message;
+    other errors pass through unchanged.
+    """
+
+    def __init__(self, **hints: str):
+        self.hints = [(_exception_type(name), hint) for name, hint in hints.items()]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        for exception_type, hint in self.hints:
+            if isinstance(error, exception_type):
+                raise AssertionError(wrapped(f"your code raised {type(error).__name__}: {error}", hint)) from error
+        return False
+
+
+def _exception_type(name: str) -> type:
+    import builtins
+
+    found = np.linalg.LinAlgError if name == "LinAlgError" else getattr(builtins, name, None)
+    if not (isinstance(found, type) and issubclass(found, Exception)):
+        raise TypeError(f"explaining({name}=...): {name!r} is not the name of a built-in exception or LinAlgError.")
+    return found
 
 
 def assert_stopping_rule(objective, tol: float, max_iter: int, name: str = "the log-likelihood",

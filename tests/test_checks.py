@@ -99,6 +99,25 @@ def test_library_forbidden_catches_aliases_and_restores():
     assert my_alias(datasets.genetic_linkage()) == reference  # restored
 
 
+def test_explaining_adds_the_hint_for_the_error_type_and_keeps_the_rest():
+    emission = np.full((2, 6), 1 / 6)
+    with fails_with(r"^your code raised IndexError: index 5 is out of bounds for axis 0 with size 2 "
+                    r"Hint: b_t is the column emission\[:, obs\[t\]\]\.$") as info:
+        with checks.explaining(IndexError="b_t is the column emission[:, obs[t]].", ValueError="not this one"):
+            emission[5]
+    assert isinstance(info.value.__cause__, IndexError)  # the original error and its traceback stay attached
+    with fails_with(r"your code raised LinAlgError: .*Hint: a covariance is not positive definite"):
+        with checks.explaining(LinAlgError="a covariance is not positive definite."):
+            np.linalg.cholesky(-np.eye(2))
+    with pytest.raises(KeyError):  # a type without a hint passes through unchanged
+        with checks.explaining(IndexError="not this one"):
+            {}["missing"]
+    with checks.explaining(IndexError="unused"):  # and no error, no failure
+        emission[1]
+    with pytest.raises(TypeError, match="'IndexErorr' is not the name of a built-in exception"):
+        checks.explaining(IndexErorr="a typo is caught where the test is written")
+
+
 def test_messages_wrap_so_that_no_viewer_cuts_the_hint():
     """nbgrader's Validate cuts each line at 87 characters, after "AssertionError: " on the first line; the
     feedback page shows the message in a <pre>. Every line fits, and the hint starts a line of its own."""
