@@ -32,6 +32,11 @@ from traitlets import Bool, Integer, List, Unicode
 from . import report, static_check
 
 
+def default_call_timeout(cell_timeout: int | None) -> int:
+    """90% of the cell timeout (nbgrader's default 120 s when unset): the call, not the cell, is stopped first."""
+    return round(0.9 * (cell_timeout or 120))
+
+
 class IsolatedExecute(Execute):
     isolate = Bool(True, help="False runs every cell in the kernel, as nbgrader's own Execute does (for comparisons "
                    "such as benchmarks/autograde_isolation.py; never for grading).").tag(config=True)
@@ -95,7 +100,7 @@ class IsolatedExecute(Execute):
 
     def _preamble(self) -> str:
         config = {
-            "call_timeout": self.call_timeout or round(0.9 * (self.timeout or 120)), "memory_mb": self.memory_limit_mb,
+            "call_timeout": self.call_timeout or default_call_timeout(self.timeout), "memory_mb": self.memory_limit_mb,
             "cpu_seconds": self.cpu_limit, "fenced": list(self.fenced_modules), "allowed": list(self.allowed_modules),
             "hidden": self._hidden(), "keep": self._keep(), "tmp": self.tmp,
             "events_file": os.path.join(self.tmp, "events.jsonl"),

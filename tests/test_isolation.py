@@ -396,11 +396,7 @@ def test_the_code_of_a_line_magic_is_checked(source):
     assert static_check.check(source) != []
 
 
-ASSIGNMENTS = sorted(CASES)
-
-
-def test_every_assignment_has_cases():
-    assert ASSIGNMENTS == [f"a0{n}" for n in range(1, 7)]
+ASSIGNMENTS = sorted(CASES)   # test_assignments.py checks that every assignment has its cases
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -632,6 +628,20 @@ def test_a_lazy_result_cannot_be_used(worker):
     reply = worker.call("lazy")
     assert reply["error"]["ename"] == "UnusableResult"
     assert "your lazy returned something the tests cannot use" in refusal(reply)
+
+
+@linux_only
+def test_a_result_is_converted_once_inside_the_timed_call(worker):
+    """A float subclass runs the student's __float__ when it is converted: once, while the call is captured
+    and timed, and never again when the reply is sent (a second conversion would give 2.0 here)."""
+    reply = worker.run("class Loud(float):\n    calls = 0\n\n    def __float__(self):\n        Loud.calls += 1\n"
+                       "        print('converted')\n        return float(Loud.calls)\n\n"
+                       "def loud():\n    return [Loud(7.0)]")
+    assert reply["ok"], reply
+    reply = worker.call("loud")
+    assert reply["ok"], reply
+    assert reply["value"] == [1.0] and type(reply["value"][0]) is float, reply
+    assert [list(output) for output in reply["outputs"]] == [["stdout", "converted\n"]], reply
 
 
 @linux_only
