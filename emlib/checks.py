@@ -47,9 +47,12 @@ def assert_finite(array, name: str = "the result", hint: str | None = None) -> N
     array = np.asarray(array, dtype=float)
     bad = ~np.isfinite(array)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        _fail(f"{name} has {int(bad.sum())} NaN or infinite entries, the first at index {where} "
-              f"({array[where]}).", hint or "an underflow (a probability multiplied down to 0, then divided by) "
+        if array.ndim == 0:
+            message = f"{name} is {float(array)}, not a finite number."
+        else:
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            message = f"{name} has {int(bad.sum())} NaN or infinite entries, the first at index {where} ({array[where]})."
+        _fail(message, hint or "an underflow (a probability multiplied down to 0, then divided by) "
               "or a log of 0 is the usual cause: work in log space.")
 
 

@@ -26,6 +26,10 @@ def test_assert_monotone_names_the_iteration_values_and_hint():
         checks.assert_monotone([-3.0, np.nan])
     with fails_with("at least two values"):
         checks.assert_monotone([-3.0])
+    with fails_with(r"^the log-likelihood is -inf, not a finite number\. Hint: "):
+        checks.assert_finite(float("-inf"), "the log-likelihood")
+    with fails_with(r"^x has 1 NaN or infinite entries, the first at index \(1,\) \(nan\)\."):
+        checks.assert_finite([1.0, np.nan], "x")
 
 
 def test_assert_converged():
