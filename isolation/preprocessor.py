@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 
 from nbgrader import utils
@@ -30,6 +31,43 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
 from . import report, static_check
+
+
+#: Validate cuts every line of a failure at 87 characters (nbgrader's Validator.width 90, less its indent); a
+#: failure is re-broken to this width, the width of emlib.checks.MESSAGE_WIDTH, so that no line loses its end.
+FAILURE_WIDTH = 80
+
+
+def fit_failures(outputs, width: int = FAILURE_WIDTH) -> None:
+    """Break the long lines of every AssertionError in ``outputs`` (a graded cell's) at word boundaries, in its
+    message and in the last line of its traceback: tests that raise with a plain ``assert x, "..."`` read as well
+    as the checks, whose messages are broken already. Shorter lines are left exactly as they are."""
+    prefix = "AssertionError: "
+    for output in outputs:
+        if output.get("output_type") != "error" or output.get("ename") != "AssertionError":
+            continue
+        message = str(output.get("evalue", ""))
+        fitted = _fitted(message, width, len(prefix))
+        if fitted == message:
+            continue
+        output["evalue"] = fitted
+        traceback = list(output.get("traceback", []))
+        if traceback and traceback[-1].endswith(message):
+            traceback[-1] = traceback[-1][: len(traceback[-1]) - len(message)] + fitted
+            output["traceback"] = traceback
+
+
+def _fitted(message: str, width: int, first_indent: int) -> str:
+    lines = []
+    for number, line in enumerate(message.split("\n")):
+        indent = first_indent if number == 0 else 0
+        if indent + len(line) <= width:
+            lines.append(line)
+            continue
+        filled = textwrap.fill(line, width, initial_indent=" " * indent, break_long_words=False,
+                               break_on_hyphens=False)
+        lines.append(filled[indent:])
+    return "\n".join(lines)
 
 
 def default_call_timeout(cell_timeout: int | None) -> int:
@@ -88,6 +126,8 @@ class IsolatedExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
         finally:
             cell.source = source
+        if utils.is_grade(cell):
+            fit_failures(cell.outputs)
         return cell, resources
 
     def _executed_source(self, cell, index: int) -> str:

@@ -756,3 +756,29 @@ def test_grading_a_submission_again_replaces_only_its_rows(tmp_path):
     report.record(str(tmp_path), REPORT, who("ada"), nb, {0: []}, [])   # clean now: ada's a02 rows are gone
     assert rows_of() == {("a02", "grace"): 2, ("a03", "ada"): 2}
     assert "2 submission(s)" in (tmp_path / "isolation_report.html").read_text()
+
+
+# --- failures re-broken for Validate ---------------------------------------------------------------------------
+
+def test_a_long_assertion_is_broken_so_that_validate_cuts_no_line():
+    from isolation.preprocessor import FAILURE_WIDTH, fit_failures
+
+    from emlib import checks
+
+    assert FAILURE_WIDTH == checks.MESSAGE_WIDTH
+    message = ("your incremental EM took 14 passes to get within 1e-8 |L*| of the optimum, batch EM takes 9: it should "
+               "need fewer. One M step per pass is batch EM: take an M step after every block.")
+    short = "the start is off.\nHint: one line of its own."
+    outputs = [{"output_type": "error", "ename": "AssertionError", "evalue": message,
+                "traceback": ["\x1b[0;31m----\x1b[0m", f"\x1b[0;31mAssertionError\x1b[0m: {message}"]},
+               {"output_type": "error", "ename": "AssertionError", "evalue": short,
+                "traceback": [f"AssertionError: {short}"]},
+               {"output_type": "error", "ename": "ValueError", "evalue": message, "traceback": [message]},
+               {"output_type": "stream", "name": "stdout", "text": message}]
+    fit_failures(outputs)
+    lines = f"AssertionError: {outputs[0]['evalue']}".splitlines()
+    assert len(lines) == 3 and max(map(len, lines)) <= FAILURE_WIDTH, lines
+    assert " ".join(outputs[0]["evalue"].split()) == message                        # the same words, re-broken only
+    assert outputs[0]["traceback"][-1] == f"\x1b[0;31mAssertionError\x1b[0m: {outputs[0]['evalue']}"
+    assert outputs[1]["evalue"] == short and outputs[1]["traceback"] == [f"AssertionError: {short}"]  # fits: kept
+    assert outputs[2]["evalue"] == message and outputs[3]["text"] == message          # other errors, streams: kept
