@@ -21,8 +21,8 @@ MAP-EM. With a Beta(a, b) prior, the M step maximizes Q(theta') + log p(theta'),
 posterior Beta(x2 + y4 + a, y2 + y3 + b): theta' = (x2 + y4 + a - 1) / (x2 + y2 + y3 + y4 + a + b - 2), i.e. a - 1 and
 b - 1 pseudo-animals (``fit(..., prior=(a, b))``); the objective is then log p(y | theta) + log p(theta).
 
-Rate. Near the MLE theta*, theta_{p+1} - theta* ~ r (theta_p - theta*) with r = 1 - I_obs / I_c, the
-fraction of information that is missing (DLR Section 3); r = 0.1328 for the DLR counts.
+Rate. Near the MLE theta*, theta_{t+1} - theta* ~ lambda (theta_t - theta*) with lambda = 1 - I_obs / I_c, the
+fraction of information that is missing (DLR Section 3); lambda = 0.1328 for the DLR counts.
 """
 from __future__ import annotations
 
@@ -204,14 +204,14 @@ def score(counts, theta) -> float:
 
 
 def lower_bound(counts, theta_t, theta):
-    """EM's minorizer B(theta | theta_t) = log p(y | theta_t) + Q(theta | theta_t) - Q(theta_t | theta_t).
+    """EM's minorizer G(theta | theta_t) = log p(y | theta_t) + Q(theta | theta_t) - Q(theta_t | theta_t).
 
     With (a, b) the E step's statistics at theta_t (a = E[x2 | y, theta_t] + y4, b = y2 + y3),
 
-        B(theta | theta_t) = log p(y | theta_t) + a log(theta / theta_t) + b log((1 - theta) / (1 - theta_t)).
+        G(theta | theta_t) = log p(y | theta_t) + a log(theta / theta_t) + b log((1 - theta) / (1 - theta_t)).
 
-    B <= log p(y | theta) for every theta in (0, 1), with equality at theta = theta_t: the gap is
-    KL(p(x2 | y, theta_t) || p(x2 | y, theta)) >= 0. The M step's theta_{t+1} maximizes B.
+    G <= log p(y | theta) for every theta in (0, 1), with equality at theta = theta_t: the gap is
+    KL(p(x2 | y, theta_t) || p(x2 | y, theta)) >= 0. The M step's theta_{t+1} maximizes G.
     theta: a number or an array of numbers in (0, 1); returns a float or an array of the same shape.
     """
     stats, log_likelihood_t = e_step(counts, theta_t)
@@ -242,11 +242,11 @@ def complete_information(counts, theta) -> float:
 
 
 def missing_information_fraction(counts, theta=None) -> float:
-    """r = 1 - I_obs / I_c = I_mis / I_c at theta (by default the MLE): EM's linear rate of convergence.
+    """lambda = 1 - I_obs / I_c = I_mis / I_c at theta (by default the MLE): EM's linear rate of convergence.
 
     I_mis = I_c - I_obs = Var(x2 | y, t) / t^2 = 2 y1 / (t (2 + t)^2) is the information lost by
-    observing y1 instead of (x1, x2). At theta = theta*, theta_{p+1} - theta* ~ r (theta_p - theta*)
-    (DLR Section 3); r = 0.1328 for the DLR counts.
+    observing y1 instead of (x1, x2). At theta = theta*, theta_{t+1} - theta* ~ lambda (theta_t - theta*)
+    (DLR Section 3); lambda = 0.1328 for the DLR counts.
     """
     y = validate_counts(counts)
     if theta is None:

@@ -1,13 +1,16 @@
 """Generalized EM on the multivariate t (and a mixture of t's): the log-likelihood never decreases whether the nu
-part of the M step maximizes Q_nu ("maximize") or only increases it by one Newton step ("newton", GEM), both
-reach the maximum-likelihood estimate, and GEM pays in iterations.
+part of the M step maximizes Q_nu ("maximize"), only increases it by one Newton step ("newton", GEM), or maximizes
+the log-likelihood itself ("ecme", Liu and Rubin's ECME); all reach the maximum-likelihood estimate, GEM pays in
+iterations and ECME saves them.
 
 Peers: scipy.stats.multivariate_t for the density (and through it the log-likelihood that scipy.optimize
-maximizes directly); the Gaussian MLE (sample mean and covariance) for nu -> infinity.
+maximizes directly); scipy.stats.t.fit, scipy's own maximum-likelihood fit of the 1-D t; the Gaussian MLE
+(sample mean and covariance) for nu -> infinity.
 """
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st_
+from scipy import optimize, stats
 from scipy.optimize import brentq, minimize, minimize_scalar
 from scipy.special import digamma, logsumexp
 from scipy.stats import multivariate_t
@@ -40,6 +43,15 @@ def mixture_problem(seed):
     truth = st.TMixtureParams([0.4, 0.6], [[0, 0], [4, 1]], [np.eye(2), [[1.5, 0.5], [0.5, 1]]], [3.0, 8.0])
     X, _ = st.sample_mixture(truth, 600, rng)
     return X, st.initial_params(X, 2, rng=seed, nu=20.0)
+
+
+def chapter_outlier_data():
+    """Chapter 05's data: 400 points of a 2-D t (nu = 4) and 20 gross outliers (5 %) in a clump near (12, -6),
+    with the chapter's start: the sample mean and covariance, and nu = 100."""
+    rng = np.random.default_rng(5)
+    truth = st.StudentTParams(mean=[1.0, 2.0], covariance=[[1.0, 0.3], [0.3, 0.5]], nu=4.0)
+    X = np.vstack([st.sample(truth, 400, rng), np.array([12.0, -6.0]) + 0.5 * rng.normal(size=(20, 2))])
+    return X, st.moment_params(X, nu=100.0)
 
 
 def as_mixture(params):
@@ -151,8 +163,10 @@ def test_statistics_are_additive_across_blocks():
     a, ll_a = st.e_step(X[:250], start)
     b, ll_b = st.e_step(X[250:], start)
     assert ll_a + ll_b == pytest.approx(ll, rel=1e-13)
-    for nu_step in st.NU_STEPS:
-        assert params_distance(st.m_step(a + b, nu_step=nu_step), st.m_step(whole, nu_step=nu_step)) < 1e-10
+    for nu_step in st.NU_STEPS:  # ECME's nu step needs the data too (all of them, as the statistics are)
+        data = X if nu_step == "ecme" else None
+        assert params_distance(st.m_step(a + b, nu_step=nu_step, data=data),
+                               st.m_step(whole, nu_step=nu_step, data=data)) < 1e-10
 
 
 def test_single_t_is_a_one_component_mixture():
@@ -273,6 +287,112 @@ def test_from_below_the_newton_step_overshoots_q_and_gem_can_be_faster():
     assert n_gem < n_em
 
 
+# ----------------------------------------------------------------------------------------------- ECME
+
+def test_ecme_nu_step_maximizes_the_log_likelihood_over_nu():
+    """Single t: at (mu, Sigma) fixed, ecme_nus is the argmax over nu of scipy's log-likelihood (found here by
+    scipy's own bounded search in the best bracket of a fine grid). Mixture: the nu_k are updated in turn, so the
+    derivative of scipy's log-likelihood in nu_k is zero (central differences) with the nu_j, j < k, updated and
+    the later ones not, or L still rises at NU_MAX; and L is higher than at the start."""
+    X, start = chapter_outlier_data()
+    nu = st.ecme_nus(X, start)[0]
+    scipy_l = lambda v: multivariate_t(start.mean, start.covariance, df=v).logpdf(X).sum()  # noqa: E731
+    grid = np.geomspace(0.05, 1e4, 400)
+    i = int(np.argmax([scipy_l(v) for v in grid]))
+    direct = minimize_scalar(lambda s: -scipy_l(np.exp(s)), bounds=np.log(grid[[i - 1, i + 1]]), method="bounded",
+                             options={"xatol": 1e-10}).x
+    assert nu == pytest.approx(np.exp(direct), rel=1e-6)
+    assert 1 < nu < 5  # the likelihood wants heavy tails at once, from nu = 100
+
+    for seed in (0, 3):
+        Xm, mixture = mixture_problem(seed)
+        mixture = st.m_step(st.e_step(Xm, mixture)[0], nu_step="fixed")  # nu = 20 with the data's (w, mu, Sigma)
+        nus = st.ecme_nus(Xm, mixture)
+        for k in range(2):  # nu_k maximizes L with nu_j, j < k, already updated and nu_j, j > k, not yet
+            def at(v, k=k):
+                return scipy_log_likelihood(Xm, mixture._replace(nus=np.r_[nus[:k], v, mixture.nus[k + 1:]]))
+            h = 1e-4 * nus[k]
+            slope = (at(nus[k] + h) - at(nus[k] - h)) / (2 * h) * nus[k]  # dL / d log nu
+            if nus[k] == st.NU_MAX:  # L still rises at the end of the range: the maximum is there
+                assert slope > 0
+            else:
+                assert abs(slope) < 1e-6
+        assert scipy_log_likelihood(Xm, mixture._replace(nus=nus)) > scipy_log_likelihood(Xm, mixture)
+
+
+def test_each_cm_step_of_ecme_raises_the_log_likelihood():
+    """ECME's monotonicity, step by step: the first CM step ((w, mu, Sigma) from Q at the old nu) raises L, and
+    the second (nu by L itself) raises it again; the fit's objective never decreases (the driver's check is on)."""
+    problems = [chapter_outlier_data()] + [mixture_problem(seed) for seed in (0, 3)]
+    problems += [(X, st.moment_params(X, nu=nu0)) for X, nu0 in
+                 ((heavy_tailed_problem(seed), nu0) for seed in range(4) for nu0 in (0.5, 1e3))]
+    for X, params in problems:
+        params = as_mixture(params)
+        for _ in range(8):
+            stats_, before = st.e_step(X, params)
+            half = st.m_step(stats_, nu_step="fixed")
+            after_cm1 = st.log_likelihood(X, half)
+            params = st.m_step(stats_, nu_step="ecme", data=X)
+            after_cm2 = st.log_likelihood(X, params)
+            assert params_distance(params._replace(nus=half.nus), half) == 0  # CM1 is EM's (w, mu, Sigma) step
+            tiny = ROUNDOFF * abs(before)
+            assert after_cm1 >= before - tiny and after_cm2 >= after_cm1 - tiny
+        result = st.fit(X, params, nu_step="ecme", max_iter=40, tol=0)
+        assert np.diff(result.objective).min() >= -ROUNDOFF * np.abs(result.objective).max()
+
+
+def test_ecme_reaches_em_fixed_point_in_far_fewer_iterations_on_the_chapter_data():
+    """Chapter 05's outlier data from nu = 100: EM's nu crawls (100 -> 94 -> 87 ...: Q_nu uses E[log u] at the old
+    nu) while L barely moves; ECME's first nu step goes straight to the heavy tails the likelihood wants. Both
+    reach the same fixed point (L to 1e-8 nats, parameters to 1e-5), and ECME in at most 70 % of EM's iterations
+    to 1e-9 (relative) of the maximum, and in at most half of them to 1e-4."""
+    X, start = chapter_outlier_data()
+    em = st.fit(X, start, nu_step="maximize", max_iter=400, tol=0)
+    ecme = st.fit(X, start, nu_step="ecme", max_iter=400, tol=0)
+    assert abs(ecme.objective[-1] - em.objective[-1]) < 1e-8
+    assert params_distance(ecme.params, em.params) < 1e-5
+    em_nus = [st.fit(X, start, nu_step="maximize", max_iter=t, tol=0).params.nu for t in (1, 2, 5)]
+    ecme_nu = st.fit(X, start, nu_step="ecme", max_iter=1, tol=0).params.nu
+    print("nu after 1, 2, 5 EM iterations:", np.round(em_nus, 2), "after one ECME iteration:", round(ecme_nu, 3))
+    assert 90 < em_nus[0] < 100 and 80 < em_nus[1] < 90 and em_nus[2] > 50
+    assert ecme_nu < 5
+    optimum = max(em.objective[-1], ecme.objective[-1])
+    n = {rel: (iterations_to(em.objective, optimum, rel), iterations_to(ecme.objective, optimum, rel))
+         for rel in (1e-4, 1e-9)}
+    print("iterations to 1e-4 and 1e-9 of the optimum (EM, ECME):", n)
+    assert n[1e-9][1] <= 0.7 * n[1e-9][0]
+    assert n[1e-4][1] <= 0.5 * n[1e-4][0]
+
+
+def test_ecme_reaches_em_fixed_point_for_a_mixture():
+    for seed in (0, 3):
+        X, start = mixture_problem(seed)
+        em = st.fit(X, start, nu_step="maximize", max_iter=1500, tol=0)
+        ecme = st.fit(X, start, nu_step="ecme", max_iter=400, tol=0)
+        assert params_distance(em.params, ecme.params) < 1e-6
+        optimum = max(em.objective[-1], ecme.objective[-1])
+        assert iterations_to(ecme.objective, optimum) < iterations_to(em.objective, optimum)
+
+
+def tight_nelder_mead(func, x0, args=(), disp=0):
+    """scipy.stats.t.fit's own optimizer (Nelder-Mead, optimize.fmin), with tolerances tight enough to compare to
+    1e-5: its defaults (xtol = ftol = 1e-4) stop at about 1e-4 relative in the parameters."""
+    return optimize.fmin(func, x0, args=args, disp=disp, xtol=1e-10, ftol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ecme_fit_of_1d_data_equals_scipy_t_fit(seed):
+    """The peer check: for 1-D data ECME's (nu, mu, Sigma) is scipy's maximum-likelihood (df, loc, scale^2)."""
+    rng = np.random.default_rng(seed)
+    x = stats.t.rvs(df=3.0, loc=1.0, scale=2.0, size=300, random_state=rng)
+    x[:6] += 40 * rng.normal(size=6)  # a few gross outliers too
+    df, loc, scale = stats.t.fit(x, optimizer=tight_nelder_mead)
+    fit = st.fit(x, st.moment_params(x, nu=30.0), nu_step="ecme", max_iter=300, tol=0)
+    np.testing.assert_allclose([fit.params.nu, fit.params.mean[0], fit.params.covariance[0, 0]],
+                               [df, loc, scale ** 2], rtol=1e-5)
+    assert fit.objective[-1] >= stats.t.logpdf(x, df, loc, scale).sum() - 1e-9
+
+
 def log_likelihood_at(X, theta, D):
     """scipy's log-likelihood at theta = (mu, lower Cholesky entries with log diagonal, log nu)."""
     mu = theta[:D]
@@ -374,6 +494,8 @@ def test_bad_input_gives_clear_errors():
         st.fit(X[:2], start)
     with pytest.raises(ValueError, match="nu_step must be one of"):
         st.fit(X, start, nu_step="gradient")
+    with pytest.raises(ValueError, match="nu_step='ecme' maximizes the log-likelihood of the data.*pass data=X"):
+        st.m_step(st.e_step(X, start)[0], nu_step="ecme")
     with pytest.raises(ValueError, match="D = 3 columns"):
         st.fit(np.ones((10, 3)) + np.arange(30).reshape(10, 3) ** 2, start)
     on_a_line = np.outer(np.arange(10.0), [1.0, 2.0])

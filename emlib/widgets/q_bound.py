@@ -1,8 +1,8 @@
-"""EM as minorize-maximize, on the genetic linkage model: the bound B(theta | theta_t) under log p(y | theta).
+"""EM as minorize-maximize, on the genetic linkage model: the bound G(theta | theta_t) under log p(y | theta).
 
 At the current iterate theta_t the E step builds
 
-    B(theta | theta_t) = log p(y | theta_t) + Q(theta | theta_t) - Q(theta_t | theta_t)   (``linkage.lower_bound``),
+    G(theta | theta_t) = log p(y | theta_t) + Q(theta | theta_t) - Q(theta_t | theta_t)   (``linkage.lower_bound``),
 
 which lies below the log-likelihood everywhere and touches it at theta_t; the M step moves to the bound's
 maximum theta_{t+1}. ``draw_q_bound`` draws that picture on an ``ax``; ``q_bound_explorer`` puts a slider for
@@ -26,7 +26,7 @@ SLIDER_RANGE = (0.05, 0.95)
 
 def draw_q_bound(ax, counts=None, theta_t: float = 0.3, *, theta_range="full", ylim=None, legend: bool = True,
                  n_points: int = 400):
-    """Draw log p(y | theta) and the bound B(theta | theta_t) on ``ax``, with theta_t, theta_{t+1} and theta*.
+    """Draw log p(y | theta) and the bound G(theta | theta_t) on ``ax``, with theta_t, theta_{t+1} and theta*.
 
     counts:      the four category counts (default: ``datasets.genetic_linkage()``).
     theta_t:     the current iterate, strictly between 0 and 1.
@@ -50,7 +50,7 @@ def draw_q_bound(ax, counts=None, theta_t: float = 0.3, *, theta_range="full", y
     bound_next = linkage.lower_bound(counts, theta_t, theta_next)
 
     ax.plot(theta, log_l, color="C0", lw=2.2, gid="log-likelihood", label=r"$\log p(y\mid\theta)$")
-    ax.plot(theta, bound, color="C1", lw=2, ls="--", gid="bound", label=r"bound $B(\theta\mid\theta^{(t)})$")
+    ax.plot(theta, bound, color="C1", lw=2, ls="--", gid="bound", label=r"bound $G(\theta\mid\theta^{(t)})$")
     if lo < theta_star < hi:
         ax.axvline(theta_star, color="0.55", lw=1, ls=":", zorder=0, label=r"MLE $\theta^*$")
     ax.plot([theta_t], [log_l_t], "o", color="k", ms=7, zorder=5, label=r"$\theta^{(t)}$, where they touch")
