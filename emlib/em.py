@@ -312,8 +312,9 @@ def run_online(
     """
     if isinstance(alpha, bool) or not (np.isscalar(alpha) and 0.5 < alpha <= 1):
         raise ValueError(
-            f"alpha must satisfy 1/2 < alpha <= 1, got {alpha!r}: the step sizes (n + n0)^-alpha must sum to "
-            "infinity (alpha <= 1) and their squares must not (alpha > 1/2). Cappe and Moulines use 0.6."
+            f"alpha must satisfy 1/2 < alpha <= 1, got {alpha!r}: the convergence theorem (Cappe and Moulines "
+            "2009) needs step sizes (n + n0)^-alpha that sum to infinity (alpha <= 1) and whose squares do not "
+            "(alpha > 1/2). These conditions are sufficient, not necessary; this driver keeps to them. They use 0.6."
         )
     if not (np.isscalar(n0) and np.isfinite(n0) and n0 >= 0):
         raise ValueError(f"n0 must be a finite number >= 0 (the step-size offset), got {n0!r}.")
@@ -372,23 +373,23 @@ def squarem(
 
     One cycle from theta_0, with F the EM map:
 
-        theta_1 = F(theta_0),  theta_2 = F(theta_1),  r = theta_1 - theta_0,  v = theta_2 - 2 theta_1 + theta_0,
-        alpha = min(-|r| / |v|, -1)                         (S3; alpha = -1 gives theta' = theta_2)
-        theta' = theta_0 - 2 alpha r + alpha^2 v            (the squared extrapolation)
+        theta_1 = F(theta_0),  theta_2 = F(theta_1),  d1 = theta_1 - theta_0,  d2 = theta_2 - 2 theta_1 + theta_0,
+        eta = min(-|d1| / |d2|, -1)                        (S3; eta = -1 gives theta' = theta_2)
+        theta' = theta_0 - 2 eta d1 + eta^2 d2              (the squared extrapolation)
         theta_new = F(theta')                               (the stabilising EM step of the paper)
 
     Safeguard: theta' is accepted when it is a valid parameter, F(theta') can be computed, and
     L(theta') >= L(theta_0) (exactly; L(theta') comes with the stabilising step at no extra cost).
     Then L(theta_new) >= L(theta') >= L(theta_0) by EM's own guarantee: the objective is monotone by
-    construction (and checked like ``run_em``). Otherwise alpha <- (alpha - 1) / 2, halfway to -1, at most
-    ``max_backtracks`` times; then alpha = -1, theta' = theta_2, three plain EM steps, always accepted.
+    construction (and checked like ``run_em``). Otherwise eta <- (eta - 1) / 2, halfway to -1, at most
+    ``max_backtracks`` times; then eta = -1, theta' = theta_2, three plain EM steps, always accepted.
 
     Cost: a cycle takes 3 EM-map evaluations (theta_1, theta_2, the stabilising step), plus one for each
     rejected extrapolation that was a valid parameter (an invalid one costs none). The first map of the next
     cycle gives L(theta_new), the cycle's objective entry, so the whole run costs 1 + sum of the cycles' costs.
     ``info["n_evaluations"]`` counts every em_map call (also the ones that failed);
     ``info["n_backtracks"]`` the rejected extrapolations (``info["n_invalid"]`` of them not valid parameters, or
-    the EM map failed there); ``info["step_lengths"]`` the alpha each cycle used;
+    the EM map failed there); ``info["step_lengths"]`` the eta each cycle used;
     ``info["evaluations"][t]`` the calls made by the time objective[t] was known (for plots against cost).
 
     Objective: entry t is the objective after t cycles (entry 0 at init). Stopping rule: the relative gain per
@@ -411,20 +412,20 @@ def squarem(
     converged = False
     for t in range(1, max_iter + 1):
         x0, x1 = _vector(to_vector, theta0), _vector(to_vector, theta1)
-        r = x1 - x0
-        if not r.any():
+        d1 = x1 - x0
+        if not d1.any():
             converged = True  # theta_0 is a fixed point of the EM map
             break
         theta2, _ = evaluate_map(t, theta1)
-        v = _vector(to_vector, theta2) - 2 * x1 + x0
-        norm_v = np.linalg.norm(v)
-        alpha = min(-np.linalg.norm(r) / norm_v, -1.0) if norm_v > 0 else -1.0
+        d2 = _vector(to_vector, theta2) - 2 * x1 + x0
+        norm_d2 = np.linalg.norm(d2)
+        eta = min(-np.linalg.norm(d1) / norm_d2, -1.0) if norm_d2 > 0 else -1.0
         accepted = False
         for attempt in range(max_backtracks + 1):
-            if alpha == -1.0:
+            if eta == -1.0:
                 break
             try:
-                candidate = from_vector(x0 - 2 * alpha * r + alpha**2 * v)
+                candidate = from_vector(x0 - 2 * eta * d1 + eta**2 * d2)
             except ValueError:
                 candidate = None  # not a valid parameter: rejected without an evaluation
                 count["n_invalid"] += 1
@@ -439,11 +440,11 @@ def squarem(
             if accepted:
                 break
             count["n_backtracks"] += 1
-            alpha = (alpha - 1) / 2 if attempt < max_backtracks else -1.0
+            eta = (eta - 1) / 2 if attempt < max_backtracks else -1.0
         if not accepted:
-            alpha = -1.0
+            eta = -1.0
             theta_new, _ = evaluate_map(t, theta2)
-        steps.append(alpha)
+        steps.append(eta)
         theta1_next, value_new = evaluate_map(t, theta_new)
         _check_finite(t, value_new)
         objective.append(value_new)
