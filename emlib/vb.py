@@ -1,25 +1,26 @@
 """Variational Bayes for a mixture of K Gaussians with full covariances (Bishop 2006, section 10.2).
 
-Model (10.37-10.40): z_n ~ Categorical(pi), x_n | z_n = k ~ N(mu_k, Lambda_k^-1), with the conjugate priors
+Model (10.37-10.40; Bishop writes pi for the weights w): z_n ~ Categorical(w), x_n | z_n = k ~ N(mu_k, Lambda_k^-1),
+with the conjugate priors
 
-    pi ~ Dir(alpha_0 1_K),   Lambda_k ~ W(W_0, nu_0),   mu_k | Lambda_k ~ N(m_0, (beta_0 Lambda_k)^-1).
+    w ~ Dir(alpha_0 1_K),   Lambda_k ~ W(W_0, nu_0),   mu_k | Lambda_k ~ N(m_0, (beta_0 Lambda_k)^-1).
 
-Mean field: q(Z, pi, mu, Lambda) = q(Z) q(pi) prod_k q(mu_k, Lambda_k), and coordinate ascent on the evidence
+Mean field: q(Z, w, mu, Lambda) = q(Z) q(w) prod_k q(mu_k, Lambda_k), and coordinate ascent on the evidence
 lower bound (ELBO) L(q) <= log p(X) alternates two updates, each the exact maximizer of L in its own factor:
 
-* the "E step", q(Z): r_nk proportional to rho_nk = exp(E[log pi_k] + E[log N(x_n | mu_k, Lambda_k^-1)]) (10.46,
+* the "E step", q(Z): r_nk proportional to rho_nk = exp(E[log w_k] + E[log N(x_n | mu_k, Lambda_k^-1)]) (10.46,
   10.49), followed by the statistics N_k, s_k, S_k of ``gmm.gaussian_statistics`` (10.51-10.53);
-* the "M step", q(pi, mu, Lambda): Dir(alpha) and Gaussian-Wishart(m_k, beta_k, W_k, nu_k) (10.58, 10.60-10.63).
+* the "M step", q(w, mu, Lambda): Dir(alpha) and Gaussian-Wishart(m_k, beta_k, W_k, nu_k) (10.58, 10.60-10.63).
 
 E[log N(x | mu_k, Lambda_k^-1)] is linear in the sufficient statistics T(x) of ``emlib.gaussian``, with the
 expected natural parameters E[Lambda_k], E[Lambda_k mu_k], E[mu_k^T Lambda_k mu_k], E[log|Lambda_k|] (10.64,
 10.65). They are those of the Gaussian N(m_k, (nu_k W_k)^-1) plus a constant per component, so the E step is
 the Gaussian mixture's: one matrix product T @ eta^T and a log-sum-exp.
 
-The objective the E step returns (and ``fit`` records) is the full ELBO, every constant included, at q(pi, mu,
+The objective the E step returns (and ``fit`` records) is the full ELBO, every constant included, at q(w, mu,
 Lambda) and the q(Z) the E step computes from it:
 
-    L = sum_n log sum_k rho_nk - KL(q(pi, mu, Lambda) || p(pi, mu, Lambda)),
+    L = sum_n log sum_k rho_nk - KL(q(w, mu, Lambda) || p(w, mu, Lambda)),
 
 the variational analogue of EM's log-likelihood, which its E step also gets from the log-sum-exp.
 
@@ -81,9 +82,9 @@ class _PriorFields(NamedTuple):
 
 
 class Prior(Validated, _PriorFields):
-    """The conjugate prior p(pi) p(mu, Lambda), validated and read-only.
+    """The conjugate prior p(w) p(mu, Lambda), validated and read-only.
 
-    weight_concentration: alpha_0 > 0, pi ~ Dir(alpha_0, ..., alpha_0).
+    weight_concentration: alpha_0 > 0, w ~ Dir(alpha_0, ..., alpha_0).
     mean:                 m_0, shape (D,).
     mean_precision:       beta_0 > 0, mu_k | Lambda_k ~ N(m_0, (beta_0 Lambda_k)^-1).
     dof:                  nu_0 > D - 1, Lambda_k ~ W(W_0, nu_0).
@@ -159,16 +160,16 @@ class _Fields(NamedTuple):
 
 
 class VBParams(Validated, gaussian.CholeskyFactors, _Fields):
-    """The variational posterior q(pi) q(mu, Lambda), validated and read-only:
+    """The variational posterior q(w) q(mu, Lambda), validated and read-only:
     ``alpha, beta, m, nu, Sigma = params``.
 
-    weight_concentration: alpha (K,) > 0, q(pi) = Dir(alpha) (10.57).
+    weight_concentration: alpha (K,) > 0, q(w) = Dir(alpha) (10.57).
     mean_precision:       beta (K,) > 0 (10.60).
     means:                m (K, D), the posterior means of mu_k (10.61).
     dof:                  nu (K,) > D - 1 (10.63).
     covariances:          (K, D, D) symmetric positive definite, E[Lambda_k]^-1 = (nu_k W_k)^-1; W_k from 10.62.
 
-    Derived: ``weights`` E[pi_k] = alpha_k / sum alpha, ``inverse_scale`` W_k^-1, ``precisions`` E[Lambda_k].
+    Derived: ``weights`` E[w_k] = alpha_k / sum alpha, ``inverse_scale`` W_k^-1, ``precisions`` E[Lambda_k].
     """
 
     def __new__(cls, weight_concentration, mean_precision, means, dof, covariances):
@@ -209,7 +210,7 @@ class VBParams(Validated, gaussian.CholeskyFactors, _Fields):
 
     @property
     def weights(self) -> np.ndarray:
-        """E[pi_k] = alpha_k / sum_j alpha_j, shape (K,)."""
+        """E[w_k] = alpha_k / sum_j alpha_j, shape (K,)."""
         return self.weight_concentration / self.weight_concentration.sum()
 
     @property
@@ -230,7 +231,7 @@ class VBParams(Validated, gaussian.CholeskyFactors, _Fields):
 
     @cached_property
     def expected_log_weights(self) -> np.ndarray:
-        """E[log pi_k] = psi(alpha_k) - psi(sum_j alpha_j), shape (K,) (10.66)."""
+        """E[log w_k] = psi(alpha_k) - psi(sum_j alpha_j), shape (K,) (10.66)."""
         return digamma(self.weight_concentration) - digamma(self.weight_concentration.sum())
 
     @cached_property
@@ -242,10 +243,10 @@ class VBParams(Validated, gaussian.CholeskyFactors, _Fields):
 # ----------------------------------------------------------------------------------------------- E step
 
 def expected_log_joint(F: gaussian.Features, params: VBParams) -> np.ndarray:
-    """log rho_nk = E[log pi_k] + 1/2 E[log|Lambda_k|] - D/2 log 2 pi - 1/2 E[(x_n - mu_k)^T Lambda_k (x_n - mu_k)],
+    """log rho_nk = E[log w_k] + 1/2 E[log|Lambda_k|] - D/2 log 2 pi - 1/2 E[(x_n - mu_k)^T Lambda_k (x_n - mu_k)],
     shape (N, K) (10.46), with E[...] = D/beta_k + nu_k (x_n - m_k)^T W_k (x_n - m_k) (10.64).
 
-    That is log N(x_n | m_k, (nu_k W_k)^-1) + E[log pi_k] + 1/2 (E[log|Lambda_k|] - log|nu_k W_k|) - D/(2 beta_k):
+    That is log N(x_n | m_k, (nu_k W_k)^-1) + E[log w_k] + 1/2 (E[log|Lambda_k|] - log|nu_k W_k|) - D/(2 beta_k):
     the Gaussian log-densities of ``gaussian.log_densities`` (one matrix product) plus a constant per component.
     """
     D = params.dim
@@ -257,10 +258,10 @@ def expected_log_joint(F: gaussian.Features, params: VBParams) -> np.ndarray:
 
 
 def kl_divergence(params: VBParams, prior: Prior) -> float:
-    """KL(q(pi, mu, Lambda) || p(pi, mu, Lambda)) = E[log q(pi)] + E[log q(mu, Lambda)] - E[log p(pi)]
+    """KL(q(w, mu, Lambda) || p(w, mu, Lambda)) = E[log q(w)] + E[log q(mu, Lambda)] - E[log p(w)]
     - E[log p(mu, Lambda)] (10.73, 10.74, 10.76, 10.77), in closed form:
 
-    KL(Dir(alpha) || Dir(alpha_0)) = log C(alpha) - log C(alpha_0 1_K) + sum_k (alpha_k - alpha_0) E[log pi_k],
+    KL(Dir(alpha) || Dir(alpha_0)) = log C(alpha) - log C(alpha_0 1_K) + sum_k (alpha_k - alpha_0) E[log w_k],
     and for each k, with E[log|Lambda_k|] from 10.65,
     KL(q(mu_k, Lambda_k) || p) = D/2 (log(beta_k/beta_0) + beta_0/beta_k - 1) + beta_0 nu_k/2 (m_k - m_0)^T W_k (m_k - m_0)
                                  + log B(W_k, nu_k) - log B(W_0, nu_0) + (nu_k - nu_0)/2 E[log|Lambda_k|]
@@ -289,8 +290,8 @@ def e_step(data, params: VBParams, prior: Prior) -> tuple[gmm.GMMStats, float]:
 
     data: (N, D) array, or ``gaussian.features(X)`` prepared once for many E steps.
     Returns (GMMStats of r_nk (10.49): N_k, s_k, S_k (10.51-10.53) about centres,
-             L = sum_n log sum_k rho_nk - KL(q(pi, mu, Lambda) || p(pi, mu, Lambda))), the ELBO (10.70) at the new
-    q(Z) and the given q(pi, mu, Lambda).
+             L = sum_n log sum_k rho_nk - KL(q(w, mu, Lambda) || p(w, mu, Lambda))), the ELBO (10.70) at the new
+    q(Z) and the given q(w, mu, Lambda).
     """
     F = gaussian.prepared(data)
     _check_compatible(F.X, params)
@@ -306,10 +307,10 @@ def responsibilities(X, params: VBParams) -> np.ndarray:
 
 
 def elbo(X, resp, params: VBParams, prior: Prior) -> float:
-    """The ELBO L(q) = E[log p(X, Z, pi, mu, Lambda)] - E[log q(Z, pi, mu, Lambda)] (10.70) at any q(Z) = resp
-    (N, K) and q(pi, mu, Lambda) = params, with every constant: the sum of 10.71-10.77, which is
+    """The ELBO L(q) = E[log p(X, Z, w, mu, Lambda)] - E[log q(Z, w, mu, Lambda)] (10.70) at any q(Z) = resp
+    (N, K) and q(w, mu, Lambda) = params, with every constant: the sum of 10.71-10.77, which is
 
-        L = sum_nk r_nk log rho_nk - sum_nk r_nk log r_nk - KL(q(pi, mu, Lambda) || p(pi, mu, Lambda)).
+        L = sum_nk r_nk log rho_nk - sum_nk r_nk log r_nk - KL(q(w, mu, Lambda) || p(w, mu, Lambda)).
 
     It is <= log p(X), with equality when q is the exact posterior.
     """
@@ -323,13 +324,13 @@ def elbo(X, resp, params: VBParams, prior: Prior) -> float:
 # ----------------------------------------------------------------------------------------------- M step
 
 def m_step(stats: gmm.GMMStats, prior: Prior) -> VBParams:
-    """The update of q(pi, mu, Lambda) from the statistics of q(Z), with x_bar_k = c_k + s_k/N_k and
-    N_k S_k = sum_n r_nk (x_n - x_bar_k)(x_n - x_bar_k)^T:
+    """The update of q(w, mu, Lambda) from the statistics of q(Z), with x_bar_k = c_k + s_k/N_k and
+    N_k C_k = sum_n r_nk (x_n - x_bar_k)(x_n - x_bar_k)^T:
 
         alpha_k = alpha_0 + N_k                                                              (10.58)
         beta_k  = beta_0 + N_k                                                               (10.60)
         m_k     = (beta_0 m_0 + N_k x_bar_k) / beta_k                                        (10.61)
-        W_k^-1  = W_0^-1 + N_k S_k + beta_0 N_k / beta_k (x_bar_k - m_0)(x_bar_k - m_0)^T    (10.62)
+        W_k^-1  = W_0^-1 + N_k C_k + beta_0 N_k / beta_k (x_bar_k - m_0)(x_bar_k - m_0)^T    (10.62)
         nu_k    = nu_0 + N_k                                                                 (10.63)
 
     A component with N_k = 0 gets the prior back.
@@ -340,7 +341,7 @@ def m_step(stats: gmm.GMMStats, prior: Prior) -> VBParams:
         raise ValueError(f"the counts N_k must be >= 0, got {counts}.")
     d = np.divide(stats.sums, counts[:, None], out=np.zeros_like(stats.sums), where=counts[:, None] > 0)
     x_bar = stats.centres + d
-    scatter = stats.scatters - counts[:, None, None] * d[:, :, None] * d[:, None, :]   # N_k S_k
+    scatter = stats.scatters - counts[:, None, None] * d[:, :, None] * d[:, None, :]   # N_k C_k
     beta = prior.mean_precision + counts
     means = (prior.mean_precision * prior.mean + counts[:, None] * x_bar) / beta[:, None]
     diff = x_bar - prior.mean
@@ -359,10 +360,10 @@ def fit(X, init, *, prior: Prior | None = None, max_iter: int = 500, tol: float 
     X:     (N, D) data (or (N,) for one dimension).
     init:  an (N, K) matrix of responsibilities (rows summing to one), or an int K: then the responsibilities of
            ``gmm.initial_params(X, K, rng=rng)`` (a k-means++ start). The first step is the update of
-           q(pi, mu, Lambda) from them; that q is the run's parameters after 0 iterations.
+           q(w, mu, Lambda) from them; that q is the run's parameters after 0 iterations.
     prior: a ``Prior``; default ``Prior.default(X, K)`` (scikit-learn's defaults).
     Returns EMResult(params = VBParams, objective, converged, n_iter); objective[t] is the full ELBO at the
-    q(pi, mu, Lambda) after t iterations and the q(Z) computed from it (see ``e_step``). Stops when the gain of the
+    q(w, mu, Lambda) after t iterations and the q(Z) computed from it (see ``e_step``). Stops when the gain of the
     ELBO is below tol * |ELBO| or after max_iter iterations.
     """
     X = data_matrix(X)
@@ -407,11 +408,13 @@ def predictive_log_density(X, params: VBParams) -> np.ndarray:
 
 
 def effective_components(params: VBParams, threshold: float = 0.01) -> int:
-    """The number of components with expected weight E[pi_k] = alpha_k / sum_j alpha_j >= threshold.
+    """The number of components with expected weight E[w_k] = alpha_k / sum_j alpha_j >= threshold.
 
     With a small alpha_0 (the default 1/K) the variational posterior switches superfluous components off: their
-    N_k goes to zero and their weight to alpha_0 / (N + K alpha_0), far below any reasonable threshold; the default
-    0.01 counts components that explain at least 1% of the data.
+    N_k goes to zero and their weight to alpha_0 / (N + K alpha_0), far below any reasonable threshold. E[w_k] counts
+    the prior's pseudo-counts too (an empty component keeps alpha_0 / (N + K alpha_0): 3% at alpha_0 = 10, N = 272,
+    K = 6), so with a large alpha_0 this is not the share of the data a component explains, N_k / N (chapter 07
+    counts by that). This rule is scikit-learn's: ``weights_ >= threshold`` of ``BayesianGaussianMixture``.
     """
     if not isinstance(params, VBParams):
         raise TypeError(f"params must be a VBParams, got {type(params).__name__}.")

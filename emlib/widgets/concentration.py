@@ -1,12 +1,12 @@
 """How the weight concentration alpha_0 of a variational Bayesian mixture switches components off.
 
-With the prior pi ~ Dir(alpha_0, ..., alpha_0) a small alpha_0 says "most weights are near zero": the variational
-posterior then empties the components it does not need (their N_k goes to 0 and E[pi_k] to
+With the prior w ~ Dir(alpha_0, ..., alpha_0) a small alpha_0 says "most weights are near zero": the variational
+posterior then empties the components it does not need (their N_k goes to 0 and E[w_k] to
 alpha_0 / (N + K alpha_0)), and a K = 6 fit of Old Faithful keeps two (Bishop 2006, Figure 10.6). A large alpha_0
 says "the weights are all about 1/K" and keeps every component busy.
 
 ``concentration_fit`` runs ``vb.fit`` at one alpha_0 from a fixed start; ``draw_concentration`` draws a fit: the
-data with the ellipses of the components that survive (E[pi_k] >= threshold) and a bar chart of every E[pi_k];
+data with the ellipses of the components that survive (E[w_k] >= threshold) and a bar chart of every E[w_k];
 ``concentration_explorer`` puts a log-scale slider over alpha_0 in front of it. The notebook calls
 ``draw_concentration`` for its static figures too, so a reader without a widget front end sees the same pictures.
 
@@ -55,8 +55,8 @@ def draw_concentration(axes, X, params: vb.VBParams, *, concentration: float | N
 
     data_ax: the 2-D data, coloured by their most responsible component, and the n_std-sigma ellipse of
              E[Lambda_k]^-1 (``params.covariances``) with the mean m_k of each component whose expected weight
-             E[pi_k] is at least ``threshold``. The ellipses are the patches with gid "component k".
-    bar_ax:  E[pi_k] = alpha_k / sum_j alpha_j for every k, on a log scale, with the threshold as a dotted line;
+             E[w_k] is at least ``threshold``. The ellipses are the patches with gid "component k".
+    bar_ax:  E[w_k] = alpha_k / sum_j alpha_j for every k, on a log scale, with the threshold as a dotted line;
              the bars are the patches with gid "weight k".
     concentration: alpha_0 of the fit, for the titles.
     The titles say how many components survive.
@@ -83,7 +83,7 @@ def draw_concentration(axes, X, params: vb.VBParams, *, concentration: float | N
             ellipse.set_gid(f"component {k}")
             data_ax.plot(*params.means[k], marker="x", color="k", ms=8, mew=2)
         plotting.frame_data(data_ax, X, feature_names)
-        data_ax.set_title(f"{which}{survive}\n(ellipses of the components with E[\u03c0\u2096] \u2265 {threshold:g})",
+        data_ax.set_title(f"{which}{survive}\n(ellipses of the components with E[w\u2096] \u2265 {threshold:g})",
                           fontsize=10)
     if bar_ax is not None:
         bars = bar_ax.bar(np.arange(params.n_components), weights,
@@ -95,10 +95,10 @@ def draw_concentration(axes, X, params: vb.VBParams, *, concentration: float | N
         bar_ax.axhline(threshold, color="0.3", ls=":", lw=1)
         bar_ax.set_xticks(np.arange(params.n_components))
         bar_ax.set_xlabel("component k")
-        bar_ax.set_ylabel("expected weight E[\u03c0\u2096] (log scale)")
+        bar_ax.set_ylabel("expected weight E[w\u2096] (log scale)")
         rest = ("grey = switched off\n(weight \u2248 \u03b1\u2080 / (N + K\u03b1\u2080))" if not alive.all()
                 else "every component\nkeeps a share of the data")
-        bar_ax.set_title(f"E[\u03c0\u2096]: {rest}", fontsize=10)
+        bar_ax.set_title(f"E[w\u2096]: {rest}", fontsize=10)
     return axes
 
 

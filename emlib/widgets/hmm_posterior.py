@@ -81,7 +81,7 @@ def draw_posterior(ax, rolls, params: hmm.HMMParams, true_states=None, *, state:
             ax.axvspan(first - 0.5, end - 0.5, color="C3", alpha=0.15, lw=0,
                        label=f"the {name} die was in play" if i == 0 else None)
     ax.plot(steps, gamma, color="C0", lw=1.6, gid="posterior",
-            label=rf"$\gamma_t(\mathrm{{{name}}}) = p(z_t = \mathrm{{{name}}} \mid x)$")
+            label=rf"$\gamma_t(\mathrm{{{name}}}) = p(z_t = \mathrm{{{name}}} \mid x_{{0:T-1}})$")
     if mark_symbol is not None:
         sixes = steps[rolls == mark_symbol]
         ax.plot(sixes, np.full(len(sixes), -0.06), "|", color="0.35", ms=6, gid="marks",
