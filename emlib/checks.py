@@ -117,11 +117,20 @@ def assert_close(actual, expected, rtol: float = 1e-6, atol: float = 1e-10, name
 
 
 def _fields(params) -> dict:
+    """name -> array of every parameter; a nested parameter tuple (an HMM's emissions) becomes "emission.means"..."""
     if hasattr(params, "_asdict"):
-        return dict(params._asdict())
-    if isinstance(params, dict):
-        return dict(params)
-    return {f"part {i}": value for i, value in enumerate(params)}
+        items = params._asdict().items()
+    elif isinstance(params, dict):
+        items = params.items()
+    else:
+        items = ((f"part {i}", value) for i, value in enumerate(params))
+    fields = {}
+    for key, value in items:
+        if hasattr(value, "_asdict"):
+            fields.update({f"{key}.{inner}": v for inner, v in _fields(value).items()})
+        else:
+            fields[key] = value
+    return fields
 
 
 def difference_table(actual, expected) -> str:

@@ -133,3 +133,15 @@ def test_messages_wrap_so_that_no_viewer_cuts_the_hint():
     assert len(lines) > 2 and max(map(len, lines)) <= checks.MESSAGE_WIDTH, lines
     assert [line for line in lines if line.startswith("Hint: are the covariances")], lines
     assert " ".join(" ".join(lines).split()).endswith("normalised by the number of points N?")
+
+
+def test_params_close_reads_nested_parameters_such_as_gaussian_emissions():
+    from emlib import hmm
+
+    params = hmm.HMMParams(np.array([0.5, 0.5]), np.array([[0.9, 0.1], [0.2, 0.8]]),
+                           hmm.Gaussian(np.array([[0.0], [3.0]]), np.array([[[1.0]], [[2.0]]])))
+    checks.assert_params_close(params, params)
+    moved = params._replace(emission=hmm.Gaussian(np.array([[0.0], [3.5]]), np.array([[[1.0]], [[2.0]]])))
+    with fails_with(r"first in 'emission.means'.*emission.means\s+0.5\s+\(1, 0\)\s+3.5\s+3"):
+        checks.assert_params_close(moved, params)
+
