@@ -86,6 +86,87 @@ class Mutant:
         return answers
 
 
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds at its top level, names it reads and does not import itself), from its code; magics and
+    shell lines left out. Imported names are modules: reading one never runs another cell's code."""
+    import ast
+
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    tree = ast.parse(code)
+    defined, imported, todo = set(), set(), list(tree.body)
+    while todo:   # every name bound at the cell's top level: defs, assignments, loop targets (imports apart)
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)
+        elif not isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            todo.extend(ast.iter_child_nodes(node))
+    return defined, _global_reads(code) - imported
+
+
+def _global_reads(code: str) -> set[str]:
+    """The names a cell's code reads from the notebook's namespace: at its top level, or inside its functions where
+    they are not the function's own (symtable's globals), so a function's local ``T`` is not a notebook name."""
+    import symtable
+
+    names, todo = set(), [symtable.symtable(code, "<cell>", "exec")]
+    while todo:
+        table = todo.pop()
+        top = table.get_type() == "module"
+        names |= {symbol.get_name() for symbol in table.get_symbols()
+                  if symbol.is_referenced() and (top or symbol.is_global())}
+        todo.extend(table.get_children())
+    return names
+
+
+def cells_used_by_tests(assignment: str) -> dict[str, set[str]]:
+    """test grade_id -> the solution cells (grade_ids) whose code the test can run: for each name a cell reads and
+    does not define itself, the last cell before it that defines the name, followed on through that cell's own
+    reads (course cells included), as the notebook runs top to bottom."""
+    cells = [c for c in read(ROOT / "solutions" / assignment / f"{assignment}.ipynb").cells if c.cell_type == "code"]
+    keys = [nbgrader_meta(c).get("grade_id") or f"cell {i}" for i, c in enumerate(cells)]
+    names = [_names(c.source) for c in cells]
+    solution_cells = {k for k, c in zip(keys, cells) if nbgrader_meta(c).get("solution")}
+
+    def definer(name: str, before: int) -> int | None:
+        return next((i for i in range(before - 1, -1, -1) if name in names[i][0]), None)
+
+    def reached(start: int) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            i = todo.pop()
+            defined, read_names = names[i]
+            for name in read_names - defined:
+                j = definer(name, i)
+                if j is not None and keys[j] not in seen:
+                    seen.add(keys[j])
+                    todo.append(j)
+        return seen & solution_cells
+
+    return {key: reached(i) for i, (key, cell) in enumerate(zip(keys, cells))
+            if nbgrader_meta(cell).get("grade") and not nbgrader_meta(cell).get("solution")}
+
+
+def independent_groups(assignment: str, mutants: list["Mutant"]) -> list[list[int]]:
+    """The mutants (by index) in groups that can share one submission: no two change the same cell, and no
+    mutant's cell is one that another's catching test can run, so each test still sees only its own mistake."""
+    used = cells_used_by_tests(assignment)
+    groups: list[list[int]] = []
+    for index, mutant in enumerate(mutants):
+        for group in groups:
+            others = [mutants[i] for i in group]
+            if all(m.cell != mutant.cell and m.cell not in used[mutant.catches] and mutant.cell not in used[m.catches]
+                   for m in others):
+                group.append(index)
+                break
+        else:
+            groups.append([index])
+    return groups
+
+
 def submission(assignment: str, answers: dict[str, str] | None = None, *, tests: dict[str, str | None] | None = None):
     """The committed release notebook with solution cells replaced by ``answers`` (grade_id -> code).
 

@@ -16,8 +16,9 @@ import pytest
 from assignment_cases import CASES, NOISY
 from isolation.preprocessor import default_call_timeout
 from redteam_cases import CHEATS, MARKER, SABOTAGE, cheats_of
-from grading import (HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, Course, Graded, marked_lines, nbgrader_meta, one_line,
-                     read, solution_answers, strip_ansi, submission, unmarked_lines)
+from grading import (HIDDEN_MARKERS, ROOT, SOLUTION_MARKERS, Course, Graded, cells_used_by_tests, independent_groups,
+                     marked_lines, nbgrader_meta, one_line, read, solution_answers, strip_ansi, submission,
+                     unmarked_lines)
 
 pytestmark = pytest.mark.nbgrader
 
@@ -49,6 +50,16 @@ needs_baseline = pytest.mark.skipif(not BASELINE_RUN, reason="grades the cheats 
                                     "to show each is a real attack: runs with EM_BASELINE=1 (about 2 minutes more)")
 
 
+def mutant_student(first: int) -> str:
+    """The submission that holds mutant ``first`` and the others of its group (grading.independent_groups)."""
+    return f"mutants-{first}"
+
+
+def graded_mutant(batch: "Batch", assignment: str, index: int) -> Graded:
+    group = next(g for g in independent_groups(assignment, CASES[assignment].mutants) if index in g)
+    return batch.graded[mutant_student(group[0])]
+
+
 def build_submissions(assignment: str) -> dict[str, object]:
     cases = CASES[assignment]
     solution = solution_answers(assignment)
@@ -64,7 +75,11 @@ def build_submissions(assignment: str) -> dict[str, object]:
         "kill": submission(assignment, {**solution, cases.kill[0]: cases.kill[1], cases.fault[0]: cases.fault[1]}),
     }
     subs.update({cheat_id(c): c.notebook() for c in cheats_of(assignment)})
-    subs.update({f"mutant-{i}": submission(assignment, m.answers(assignment)) for i, m in enumerate(cases.mutants)})
+    for group in independent_groups(assignment, cases.mutants):   # mutants no test can see together share a notebook
+        answers = solution_answers(assignment)
+        for i in group:
+            answers[cases.mutants[i].cell] = cases.mutants[i].answers(assignment)[cases.mutants[i].cell]
+        subs[mutant_student(group[0])] = submission(assignment, answers)
     subs.update({f"alternative-{i}": submission(assignment, {**solution, **answers})
                  for i, answers in enumerate(cases.alternatives.values())})
     return subs
@@ -147,9 +162,29 @@ def test_untouched_release_gets_zero_and_every_test_calls_student_code(assignmen
 MUTANTS = [(a, i, m) for a in ASSIGNMENTS for i, m in enumerate(CASES[a].mutants)]
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_mutants_share_a_notebook_only_where_no_test_can_see_two(assignment):
+    """The dependency reading behind the grouping sees what the tests run: every mutant's catching test reaches the
+    cell the mutant changes (a test that did not would be a blind spot of the reading), and a group never holds two
+    mutants of one cell, or one in a cell another's catching test reaches."""
+    mutants, used = CASES[assignment].mutants, cells_used_by_tests(assignment)
+    for mutant in mutants:
+        assert mutant.cell in used[mutant.catches], (mutant.name, used[mutant.catches])
+    groups = independent_groups(assignment, mutants)
+    assert sorted(i for g in groups for i in g) == list(range(len(mutants)))
+    for group in groups:
+        for a in group:
+            for b in group:
+                if a != b:
+                    assert mutants[a].cell != mutants[b].cell and mutants[a].cell not in used[mutants[b].catches]
+    if assignment == "a03":   # expected_counts calls the student's forward and backward; m_step is graded alone
+        assert used["test_expected_counts"] == {"forward", "backward", "expected_counts"}
+        assert used["test_m_step"] == {"m_step"}
+
+
 @pytest.mark.parametrize("assignment, index, mutant", MUTANTS, ids=[f"{a}: {m.name}" for a, _, m in MUTANTS])
 def test_mutant_loses_the_points_of_its_test_with_a_message_naming_the_mistake(assignment, index, mutant, batches):
-    graded = batches(assignment).graded[f"mutant-{index}"]
+    graded = graded_mutant(batches(assignment), assignment, index)
     assert graded.scores[mutant.catches] == 0, f"{mutant.catches} did not catch it"
     feedback = one_line(strip_ansi(graded.feedback.get(mutant.catches, "")))
     print(f"\n{assignment} / {mutant.name}: {graded.total:g} of {graded.max_total:g} points; {mutant.catches} says:\n  {feedback}")
@@ -189,10 +224,10 @@ def test_no_solution_line_and_no_hidden_test_in_the_release(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_feedback_shows_the_failure_but_not_the_hidden_tests(assignment, batches):
-    course, mutant = batches(assignment).course, CASES[assignment].mutants[0]
-    result = course.nbgrader("generate_feedback", assignment, "--student", "mutant-0", "--force")
+    course, mutant, student = batches(assignment).course, CASES[assignment].mutants[0], mutant_student(0)
+    result = course.nbgrader("generate_feedback", assignment, "--student", student, "--force")
     assert result.returncode == 0, result.stdout + result.stderr
-    html = (course.root / "feedback" / "mutant-0" / assignment / f"{assignment}.html").read_text()
+    html = (course.root / "feedback" / student / assignment / f"{assignment}.html").read_text()
     source = read(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
     public = {line.strip() for cell in source.cells for line in unmarked_lines(cell.source)}
     hidden = {line.strip() for cell in source.cells for line in marked_lines(cell.source, HIDDEN_MARKERS)} - public - {""}
