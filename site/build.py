@@ -57,16 +57,50 @@ def chapter_title(notebook) -> str:
     return ""
 
 
+def _sliced(get_msg, slice_seconds: float = 1.0):
+    """``get_msg(timeout=T)`` asked again every ``slice_seconds`` until T is over. After a cell that displays a
+    widget, nbclient's wait for the cell's reply sometimes returns only when its whole timeout has run out, although
+    the reply is there (nbclient issue #312); asking again finds it, so such a stall costs a second, not the timeout."""
+    from queue import Empty
+
+    from nbclient.util import ensure_async
+
+    async def get(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = slice_seconds if deadline is None else max(0.0, min(slice_seconds, deadline - time.monotonic()))
+            try:
+                return await ensure_async(get_msg(timeout=wait))
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return get
+
+
+def _prompt_client():
+    from nbclient import NotebookClient
+
+    class PromptClient(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kernel_client = await super().async_start_new_kernel_client()
+            kernel_client.shell_channel.get_msg = _sliced(kernel_client.shell_channel.get_msg)
+            return kernel_client
+
+    return PromptClient
+
+
 def execute(path: pathlib.Path, timeout: int = TIMEOUT) -> tuple[str, float, str | None]:
     """Run a notebook in a fresh kernel, in its own folder. Returns (notebook JSON, seconds, error or None).
     (tests/execute_notebooks.py runs the chapters for the test suite with this too.)"""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    _PromptClient = _prompt_client()
+
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = _PromptClient(notebook, timeout=timeout, kernel_name="python3",
+                           resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     try:
         client.execute()

@@ -1,7 +1,14 @@
 """Shared helpers for the tests: peer-library runs from the same start, and random problems."""
+import os
 import warnings
 
-import numpy as np
+# One BLAS thread per process: the suite runs two workers on two cores, and each worker's kernels, nbgrader runs and
+# notebooks would otherwise start a BLAS thread per core, four busy threads on two cores. Set before numpy loads;
+# every process the tests start inherits it. (Results do not depend on it; time does.)
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import numpy as np  # noqa: E402
 import pytest
 
 from emlib import datasets, gmm
