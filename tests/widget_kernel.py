@@ -9,11 +9,15 @@ def assert_slider_rerenders(show: str, move: str) -> None:
     """Run ``show`` (code ending in the widget, so the cell displays it) and then ``move`` (code that sets the
     slider) in one kernel; the single Output widget must show exactly one figure before and after, and a different one.
     """
+    import sys
+
     import nbformat
-    from nbclient import NotebookClient
+
+    sys.path.insert(0, str(ROOT / "site"))
+    from build import _prompt_client  # nbclient, asking for each reply again every second (its widget stall)
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (show, move)])
-    client = NotebookClient(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
+    client = _prompt_client()(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
 
     def rendered():
         outputs = [state["outputs"] for state in client.widget_state.values() if state.get("_model_name") == "OutputModel"]
