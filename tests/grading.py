@@ -87,39 +87,23 @@ class Mutant:
 
 
 def _names(source: str) -> tuple[set[str], set[str]]:
-    """(names a cell binds at its top level, names it reads and does not import itself), from its code; magics and
-    shell lines left out. Imported names are modules: reading one never runs another cell's code."""
-    import ast
-
-    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-    tree = ast.parse(code)
-    defined, imported, todo = set(), set(), list(tree.body)
-    while todo:   # every name bound at the cell's top level: defs, assignments, loop targets (imports apart)
-        node = todo.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defined.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            imported |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            defined.add(node.id)
-        elif not isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            todo.extend(ast.iter_child_nodes(node))
-    return defined, _global_reads(code) - imported
-
-
-def _global_reads(code: str) -> set[str]:
-    """The names a cell's code reads from the notebook's namespace: at its top level, or inside its functions where
-    they are not the function's own (symtable's globals), so a function's local ``T`` is not a notebook name."""
+    """(names a cell binds at its top level, names it reads from the notebook and does not import itself), from
+    its code's symbol tables; magics and shell lines left out. Imported names are modules: reading one never runs
+    another cell's code. Inside the cell's functions only their global reads count (a local ``T`` is not a
+    notebook name)."""
     import symtable
 
-    names, todo = set(), [symtable.symtable(code, "<cell>", "exec")]
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    top = symtable.symtable(code, "<cell>", "exec")
+    imported = {s.get_name() for s in top.get_symbols() if s.is_imported()}
+    defined = {s.get_name() for s in top.get_symbols() if s.is_assigned() and not s.is_imported()}
+    reads, todo = set(), [top]
     while todo:
         table = todo.pop()
-        top = table.get_type() == "module"
-        names |= {symbol.get_name() for symbol in table.get_symbols()
-                  if symbol.is_referenced() and (top or symbol.is_global())}
+        reads |= {s.get_name() for s in table.get_symbols()
+                  if s.is_referenced() and (table is top or s.is_global())}
         todo.extend(table.get_children())
-    return names
+    return defined, reads - imported
 
 
 def cells_used_by_tests(assignment: str) -> dict[str, set[str]]:
