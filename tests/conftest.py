@@ -48,7 +48,9 @@ def rng():
 # Tests that share a costly set-up run on one worker: each assignment's nbgrader batch, the student's venv and the
 # notebooks executed in it, the JupyterLab server of the browser tests, the JupyterHub class. The groups are sent
 # to the workers longest first (and the quick tests last, to fill the gaps), so that neither core waits at the end.
-LONGEST_FIRST = ["jupyterhub", "student-env", "browser", "a03", "a04", "a06", "a05", "a02", "a01", "instructor-guide"]
+# The book's group reads the chapters that student-env executes, so it comes once that is likely done.
+LONGEST_FIRST = ["jupyterhub", "student-env", "browser", "a03", "a04", "a06", "book", "a05", "a02", "a01",
+                 "instructor-guide"]
 
 
 def groups_of(item) -> list[str]:

@@ -3,11 +3,11 @@
     python tests/execute_notebooks.py --out DIR [--timeout S] PATH ...
 
 Run by tests/student_env.py with the student's Python (the venv of requirements.txt), so it may use only what that
-environment has (nbclient comes with JupyterLab); each notebook runs with the site builder's executor. PATH is
-relative to the repository root; the executed copy goes to DIR/PATH, and DIR/report.json records, for each PATH, the
-seconds it took and its error (null when every cell ran). A notebook that fails is still written, with the outputs
-up to the failing cell. Exits 0 when every notebook was executed (errors included: the tests read the report), 2 on
-bad arguments.
+environment has (nbclient comes with JupyterLab); each notebook runs with the book's executor (book/executor.py).
+PATH is relative to the repository root; the executed copy goes to DIR/PATH, and DIR/report.json records, for each
+PATH, the seconds it took and its error (null when every cell ran). A notebook that fails is still written, with the
+outputs up to the failing cell. Exits 0 when every notebook was executed (errors included: the tests read the
+report), 2 on bad arguments.
 """
 import argparse
 import json
@@ -15,8 +15,8 @@ import pathlib
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "site"))
-from build import execute  # noqa: E402  (the site's own executor: a fresh kernel in the notebook's folder)
+sys.path.insert(0, str(ROOT / "book"))
+from executor import execute  # noqa: E402  (the book's own executor: a fresh kernel in the notebook's folder)
 
 
 def main(argv=None) -> int:

@@ -29,7 +29,7 @@ EXECUTOR = pathlib.Path(__file__).with_name("execute_notebooks.py")
 # takes a few seconds). Kept well below nbclient's usual 600 s because, now and then after a cell that displays a
 # widget, nbclient stalls for exactly this long and then goes on without an error (seen after chapter 01's
 # explorer: 599.6 s with 600, 124.9 s with 120; a fresh-clone CI run on 2026-12-01 spent 262 s on the chapters, 100 s
-# in the run before). The executor (site/build.py, ``_sliced``) now asks for the reply again every second, which
+# in the run before). The executor (book/executor.py, ``_sliced``) now asks for the reply again every second, which
 # ends such a stall at once (a two-widget notebook under load: 4 stalls in 6 runs before, none in 6 after); 60 s is
 # kept as the limit for a cell that really hangs, ten times the slowest cell.
 CELL_TIMEOUT = 60
@@ -88,6 +88,41 @@ def student_venv() -> pathlib.Path:
     return venv
 
 
+def _site_packages(venv: pathlib.Path) -> pathlib.Path:
+    run = subprocess.run([str(venv_python(venv)), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                         capture_output=True, text=True, check=True)
+    return pathlib.Path(run.stdout.strip())
+
+
+def site_venv() -> pathlib.Path:
+    """The student's venv with requirements-site.txt added, as the README's site command installs it: a venv of its
+    own that sees the student's (a ``.pth`` file naming its site-packages) and gets only what requirements-site.txt
+    adds (pip finds the rest installed), so the student's venv itself stays requirements.txt alone. Kept in
+    ``.cache/site-venv-<hash>`` like the student's."""
+    student = student_venv()
+    digest = hashlib.sha256((requirements_hash() + (ROOT / "requirements-site.txt").read_text()).encode())
+    venv = ROOT / ".cache" / f"site-venv-{digest.hexdigest()[:12]}"
+    with _lock(venv):
+        if (venv / ".complete").exists():
+            return venv
+        shutil.rmtree(venv, ignore_errors=True)
+        log = venv.parent / f"{venv.name}.log"
+        with open(log, "w") as out:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, stdout=out, stderr=subprocess.STDOUT)
+            (_site_packages(venv) / "student-venv.pth").write_text(f"{_site_packages(student)}\n")
+            command = [str(venv_python(venv)), "-m", "pip", "install", "-r", "requirements-site.txt"]
+            run = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                 env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+            if run.returncode:
+                raise RuntimeError(f"`{' '.join(command)}` failed (exit {run.returncode}); its output is in "
+                                   f"{log}:\n{log.read_text()[-3000:]}")
+        (venv / ".complete").write_text("")
+        for stale in venv.parent.glob("site-venv-*"):
+            if stale.is_dir() and stale != venv:
+                shutil.rmtree(stale, ignore_errors=True)
+    return venv
+
+
 def student_environ(venv: pathlib.Path, **extra: str) -> dict[str, str]:
     """The environment of a shell in which the student activated ``venv``: its bin/ first on PATH, nothing of the
     test environment's Python settings."""
@@ -102,6 +137,8 @@ def executed(tmp_path_factory) -> pathlib.Path:
     Returns a folder holding ``notebooks/NAME.ipynb`` and ``solutions/A/A.ipynb`` (executed copies, outputs kept)
     and ``report.json``: for each source path relative to the repository, its seconds and its error (or null).
     """
+    if os.environ.get("EM_EXECUTED"):  # a folder a run of this function made before (while working on a test)
+        return pathlib.Path(os.environ["EM_EXECUTED"])
     out = shared_folder(tmp_path_factory) / "executed"
     with _lock(out):
         if not (out / "report.json").exists():

@@ -13,11 +13,11 @@ def assert_slider_rerenders(show: str, move: str) -> None:
 
     import nbformat
 
-    sys.path.insert(0, str(ROOT / "site"))
-    from build import _prompt_client  # nbclient, asking for each reply again every second (its widget stall)
+    sys.path.insert(0, str(ROOT / "book"))
+    from executor import prompt_client  # nbclient, asking for each reply again every second (its widget stall)
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (show, move)])
-    client = _prompt_client()(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
+    client = prompt_client()(notebook, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}})
 
     def rendered():
         outputs = [state["outputs"] for state in client.widget_state.values() if state.get("_model_name") == "OutputModel"]
