@@ -36,12 +36,17 @@ def _sliced(get_msg, slice_seconds: float = 1.0):
 def prompt_client():
     """nbclient's NotebookClient, with the shell channel asked for each reply again every second (``_sliced``)."""
     from nbclient import NotebookClient
+    from nbclient.util import run_sync
 
     class PromptClient(NotebookClient):
         async def async_start_new_kernel_client(self):
             kernel_client = await super().async_start_new_kernel_client()
             kernel_client.shell_channel.get_msg = _sliced(kernel_client.shell_channel.get_msg)
             return kernel_client
+
+        # nbclient's synchronous twin wraps the base class's coroutine, so ``setup_kernel`` (the way
+        # tests/widget_kernel.py runs cells) would never reach the override above without this line.
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     return PromptClient
 
