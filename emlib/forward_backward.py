@@ -36,6 +36,10 @@ chunk is one (C, K) block and each recursion is a loop over L steps, not T:
   step (R from a bound on how fast the mass can drain), the backward messages scaled by the forward normalisers
   as in Rabiner's scaling, so that gamma = alpha * beta and the expected transition counts are one matrix product;
 * sequences of different lengths are padded at their ends with emission likelihood 1, which is exact.
+
+Viterbi decoding (``viterbi``, exact against the step-by-step ``viterbi_reference``) cuts a sequence into chunks
+in the same way: max-product is associative too, and a max-product message forgets its start as the chain
+mixes, so guessed entry messages are checked and repaired (the transfer matrices are only the fallback).
 """
 from __future__ import annotations
 
@@ -461,10 +465,16 @@ def fast(b: np.ndarray, log_scale: np.ndarray, lengths, start: np.ndarray, A: np
     return s.gamma[grid.cells], s.start_counts, s.transitions, s.log_c + float(log_scale.sum())
 
 
-def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, float]:
-    """The most probable state path argmax_z log p(x, z) and its log-probability, by dynamic programming in log space.
+# --------------------------------------------------------------------------------------- Viterbi
 
-    delta_t(j) = max_i [delta_{t-1}(i) + log A_ij] + log b_t(j), with back-pointers psi_t(j) = that argmax.
+def viterbi_reference(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, float]:
+    """The most probable state path argmax_z log p(x, z) and its log-probability, by dynamic programming in log space,
+    one time step at a time as the formulas read (the reference for ``viterbi``):
+
+        delta_0(k) = log pi_k + log b_0(k),    delta_t(k) = max_l [delta_{t-1}(l) + log A_lk] + log b_t(k),
+
+    with back-pointers psi_t(k) = the first l attaining that max; z*_{T-1} = argmax_k delta_{T-1}(k),
+    z*_{t-1} = psi_t(z*_t), and log p(x, z*) = max_k delta_{T-1}(k). log_b (T, K); returns ((T,) path, float).
     """
     T, K = log_b.shape
     with np.errstate(divide="ignore"):
@@ -480,3 +490,258 @@ def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> tuple[np.nda
     for t in range(T - 1, 0, -1):
         path[t - 1] = psi[t, path[t]]
     return path, float(delta.max())
+
+
+#: Steps at the end of a chunk from which the next chunk's entry message is guessed (``viterbi``).
+WARM_UP = 48
+#: Steps into the next chunk from which the state at the end of a chunk is guessed (``viterbi``).
+LOOK_AHEAD = 16
+#: Rounds of repairs of wrong entry messages, and of wrong chunk ends, before ``viterbi`` takes them from the
+#: transfer matrices and the entry maps instead.
+REPAIRS = 8
+#: Two max-product messages that agree to this, relative to the size of their chunk's scores, are the same: the
+#: reference recursion, whose messages grow to the size of log p(x, z*), has a round-off of this order.
+SAME = 1e-12
+
+
+def viterbi_chunk_length(N: int) -> int:
+    """L about sqrt(N / 25) for N transitions (64 for 10^5, 200 for 10^6): the C = N / L chunks keep every
+    vectorised step busy while the L Python steps of each loop stay few, and a chunk is long enough for most
+    messages to forget where they started (see ``viterbi``)."""
+    return max(1, int(np.ceil(np.sqrt(N / 25.0))))
+
+
+def _viterbi_grid(log_b: np.ndarray, L: int, C: int) -> np.ndarray:
+    """log b_t for t = 0..N-1, (N, K), in grid order (L, K, C): step cL + j at [j, :, c]; 0 at the padding after N."""
+    N, K = log_b.shape
+    B = np.empty((L, K, C))
+    full = N // L
+    chunks = log_b[:full * L].reshape(full, L, K)
+    for c in range(0, full, 256):  # 256 chunks at a time: the transposition stays in cache (twice as fast)
+        B[:, :, c:min(c + 256, full)] = chunks[c:c + 256].transpose(1, 2, 0)
+    if full < C:
+        B[:N - full * L, :, full] = log_b[full * L:]
+        B[N - full * L:, :, full] = 0.0
+    return B
+
+
+def _max_product(delta: np.ndarray, log_A: np.ndarray, B: np.ndarray, first: int = 0, psi: np.ndarray | None = None,
+                 keep: tuple = ()):
+    """The max-product recursion through steps first..L-1 of every chunk at once, from the messages ``delta`` at the
+    step before ``first``:
+
+        delta_j(k) = max_l [delta_{j-1}(l) + log A_lk] + log b_j(k),    psi_j(k) = the first l attaining the max.
+
+    B (L, K, C): the log emissions in grid order (``_viterbi_grid``); delta (K, C), a message per chunk, or
+    (K, E, C), E of them. psi (L, K, C) uint8, if given, receives the back-pointers (one message per chunk).
+    Returns delta_{L-1} and {j: delta_j} for the steps j in ``keep``.
+
+    A step is a few operations on blocks whose last axis, the chunks, is contiguous: S[l, k] = delta(l) + log A_lk,
+    then the running max over l; where S[l] beats the max of every earlier l, psi = l (l exceeds every earlier
+    index, so the max of l * [S[l] beats them] over l is the first maximiser, as argmax would give)."""
+    L, K = B.shape[:2]
+    d = np.array(delta, dtype=float)
+    extra = (1,) * (d.ndim - 2)
+    log_A = log_A.reshape((K, K, 1) + extra)
+    b = list(B if d.ndim == 2 else B.reshape((L, K) + extra + B.shape[2:]))  # views made once (see _forward_block)
+    S, best = np.empty((K,) + d.shape), np.empty(d.shape)
+    s = list(S)
+    s0, s1 = s[0], s[min(1, K - 1)]  # (K = 1: best = S[0], psi = 0)
+    if psi is not None:
+        beats, index = np.empty(d.shape, dtype=bool), np.empty(d.shape, dtype=psi.dtype)
+    kept = {}
+    for j in range(first, L):
+        np.add(d[:, None], log_A, out=S)
+        np.maximum(s0, s1, out=best)
+        if psi is not None:
+            p = psi[j]
+            np.greater(s1, s0, out=p.view(bool))  # psi = 1 where l = 1 beats l = 0, else 0
+        for l in range(2, K):
+            if psi is not None:
+                np.greater(s[l], best, out=beats)
+                np.multiply(beats, index.dtype.type(l), out=index)
+                np.maximum(p, index, out=p)
+            np.maximum(best, s[l], out=best)
+        np.add(best, b[j], out=d)
+        if j in keep:
+            kept[j] = d.copy()
+    return d, kept
+
+
+def _forward(entry: np.ndarray, log_A: np.ndarray, B: np.ndarray, psi: np.ndarray, stop: int | None, look: int):
+    """The messages (K, C) at the end of every chunk from its entry message, with back-pointers into psi, and at
+    step ``look``. The last chunk of the sequence ends at step ``stop`` (None: B's last chunk is not that one)."""
+    end, kept = _max_product(entry, log_A, B, psi=psi, keep=(look, stop))
+    if stop is not None:
+        end[:, -1] = kept[stop][:, -1]
+    return end, kept[look]
+
+
+def _relative(delta: np.ndarray) -> np.ndarray:
+    """delta - max_k delta(k) for every chunk: the argmaxes of a message only depend on its differences."""
+    return delta - delta.max(axis=0)
+
+
+def _disagree(end: np.ndarray, entry: np.ndarray) -> np.ndarray:
+    """The chunks whose end messages ``end`` (K, n) are not the entry messages ``entry`` (K, n) of the chunks after
+    them (-inf where both are -inf, equal to SAME relative to the chunk's score elsewhere)."""
+    top = end.max(axis=0)
+    with np.errstate(invalid="ignore"):
+        rel = end - top
+        same = (rel == entry) | (np.abs(rel - entry) <= SAME * (1.0 + np.abs(top)))
+    return np.flatnonzero(~same.all(axis=0))
+
+
+def _transfer_entries(entry_0: np.ndarray, log_A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """The exact entry message (K,) of every chunk, (K, C), from the first one's and the transfer matrices
+    M_c(i, k) = the best score through chunk c from state i before it to state k at its end (the max-product from
+    the K unit messages, 0 at i and -inf elsewhere, at once): entry_{c+1}(k) = max_i [entry_c(i) + M_c(i, k)],
+    one chunk after the other. K times the work of a pass: the fallback when guessing does not settle."""
+    L, K, C = B.shape
+    unit = np.where(np.eye(K, dtype=bool), 0.0, -np.inf)
+    M, _ = _max_product(np.repeat(unit[:, :, None], C - 1, axis=2), log_A, B[:, :, :-1])  # M[k, i, c] = M_c(i, k)
+    entry = np.empty((K, C))
+    entry[:, 0] = entry_0
+    for c in range(C - 1):
+        v = (M[:, :, c] + entry[:, c]).max(axis=1)
+        entry[:, c + 1] = v - v.max()
+    return entry
+
+
+def _backtrack(psi: np.ndarray, state: np.ndarray):
+    """z_{j-1} = psi_j(z_j) in every chunk at once, from ``state`` (C,) or (E, C), the states at the last step of
+    each chunk: (the states at every step, (L,) + state.shape, and the states at the step before each chunk)."""
+    L, K, C = psi.shape
+    flat, column = psi.reshape(L, K * C), np.arange(C)
+    path = np.empty((L,) + np.shape(state), dtype=psi.dtype)
+    path[-1] = state
+    index = np.empty(np.shape(state), dtype=np.intp)
+    for j in range(L - 1, -1, -1):
+        np.multiply(path[j], C, out=index, dtype=np.intp)  # psi_j(z) of chunk c is at z C + c
+        index += column
+        if j:
+            path[j - 1] = flat[j][index]
+    return path, flat[0][index]
+
+
+def _retrace(psi: np.ndarray, path: np.ndarray, columns: np.ndarray, state: np.ndarray):
+    """Backtrack the chunks ``columns`` again, into ``path`` (L, C), from new states at their last step, until each
+    meets its old path: from there on the old path is its path. Returns the chunks that never met it, with their
+    new states at the step before the chunk (the others arrive where they did). The few chunks left after a step
+    or two (paths merge fast) are followed one at a time."""
+    j = len(path) - 1
+    while len(columns) > 8 and j >= 0:
+        met = path[j, columns] == state
+        path[j, columns] = state
+        columns, state = columns[~met], state[~met]
+        state = psi[j, state, columns]
+        j -= 1
+    if j < 0:
+        return columns, state
+    arrived = []
+    for c, z in zip(columns.tolist(), state.tolist()):
+        for i in range(j, -1, -1):
+            if path[i, c] == z:
+                break
+            path[i, c] = z
+            z = psi[i, z, c]
+        else:
+            arrived.append((c, z))
+    return np.array([c for c, _ in arrived], dtype=np.intp), np.array([z for _, z in arrived], dtype=psi.dtype)
+
+
+def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray, L: int | None = None) -> tuple[np.ndarray, float]:
+    """The most probable state path z* = argmax_z log p(x, z), (T,), and log p(x, z*) for log_b (T, K): the result
+    of ``viterbi_reference`` (the same path, ties aside, and the same log-probability to round-off) in few Python
+    steps.
+
+    Max-product is associative, so the recursion of ``viterbi_reference`` runs over chunks, as the fast
+    forward-backward does. The T - 1 transitions are cut into C chunks of L steps (``viterbi_chunk_length``) laid
+    side by side in a grid (L, K, C), and each loop below is over the L steps of all the chunks at once:
+
+    * Entry messages. Chunk c + 1 starts from the message delta with which chunk c ends (relative to its max; the
+      first chunk from delta_0 = log pi + log b_0). It is guessed from the last WARM_UP steps of chunk c run from
+      no information (delta = 0): a message forgets where it started once the best paths into all the states
+      share a state, usually within a few tens of steps. The forward pass of every chunk from its guessed entry
+      (``_max_product``, with the back-pointers psi (L, K, C)) then checks each guess: chunk c + 1 started from the
+      right message exactly when chunk c, itself started right, ends with it (by induction from the first chunk,
+      every entry is then exact). The chunks after a wrong guess run again from the message they should have had,
+      until none is wrong; after REPAIRS rounds, the transfer matrices give every entry (``_transfer_entries``).
+    * Back-pointers. z*_{T-1} = argmax_k delta_{T-1}(k) ends the last chunk; the state at the end of every other
+      chunk is guessed by backtracking from the best state LOOK_AHEAD steps into the next one. Every chunk is
+      backtracked at once from its guessed end (``_backtrack``), which was right when the next chunk's path
+      arrives in it; the chunks whose guess was wrong are backtracked again from the arrival state until they meet
+      their old path (``_retrace``), until every guess is right (again by induction, from the last chunk). After
+      REPAIRS rounds, the arrival state for each of the K end states of every chunk resolves them one by one.
+    * log p(x, z*) = max delta_0 + the sum over chunks of the max of their end messages.
+
+    The last chunk is padded after the last step (log b = 0), which changes nothing: its end message is taken at
+    the last step, and its back-pointers in the padding are set to stay. Ties between predecessors go to the
+    first, as in the reference; two different paths of exactly the same probability can still come out
+    differently, as the messages here are rounded differently (relative to each chunk, not to the start).
+    An impossible sequence (log p(x, z*) = -inf) gets ``viterbi_reference``'s answer, and so do models with more
+    than 256 states (back-pointers are bytes here; the reference's steps are then large enough to cost little).
+    """
+    T, K = log_b.shape
+    with np.errstate(divide="ignore"):
+        log_A, log_start = np.log(A), np.log(start)
+    delta_0 = log_start + log_b[0]
+    top_0 = delta_0.max()
+    if not top_0 > -np.inf or K > 256:
+        return viterbi_reference(log_b, start, A)
+    if T == 1:
+        return np.array([delta_0.argmax()]), float(top_0)
+    N = T - 1
+    L = int(L or viterbi_chunk_length(N))
+    C = -(-N // L)
+    stop, look = N - 1 - (C - 1) * L, min(LOOK_AHEAD, L - 1)  # the last chunk ends at step `stop`
+    B = _viterbi_grid(log_b[1:], L, C)
+    psi = np.empty((L, K, C), dtype=np.uint8)
+
+    entry = np.empty((K, C))
+    entry[:, 0] = delta_0 - top_0
+    if C > 1:
+        guess, _ = _max_product(np.zeros((K, C - 1)), log_A, B[:, :, :-1], first=max(0, L - WARM_UP))
+        with np.errstate(invalid="ignore"):
+            entry[:, 1:] = _relative(guess)
+    end, ahead = _forward(entry, log_A, B, psi, stop, look)
+    wrong = _disagree(end[:, :-1], entry[:, 1:])
+    for _ in range(REPAIRS):
+        if not len(wrong) or not np.isfinite(end.max(axis=0)).all():
+            break
+        after = wrong + 1
+        entry[:, after] = _relative(end[:, wrong])
+        part = np.empty((L, K, len(after)), dtype=psi.dtype)
+        end[:, after], ahead[:, after] = _forward(entry[:, after], log_A, B[:, :, after], part,
+                                                  stop if after[-1] == C - 1 else None, look)
+        psi[:, :, after] = part
+        inner = after[after < C - 1]
+        wrong = inner[_disagree(end[:, inner], entry[:, inner + 1])]
+    if len(wrong) and np.isfinite(end.max(axis=0)).all():
+        entry = _transfer_entries(entry[:, 0], log_A, B)
+        end, ahead = _forward(entry, log_A, B, psi, stop, look)
+    if not np.isfinite(end.max(axis=0)).all():  # a chunk that no path gets through: the sequence is impossible
+        return viterbi_reference(log_b, start, A)
+
+    psi[stop + 1:, :, -1] = np.arange(K)  # the padding after the last step: stay
+    ends = np.empty(C, dtype=psi.dtype)
+    ends[-1] = end[:, -1].argmax()
+    ends[:-1] = _backtrack(psi[:look + 1], ahead.argmax(axis=0))[1][1:]
+    path, before = _backtrack(psi, ends)
+    for _ in range(REPAIRS):
+        moved = np.flatnonzero(before[1:] != ends[:-1])  # the next chunk's path arrives elsewhere
+        if not len(moved):
+            break
+        ends[moved] = before[moved + 1]
+        changed, arrival = _retrace(psi, path, moved, ends[moved])
+        before[changed] = arrival
+    if np.any(before[1:] != ends[:-1]):
+        _, arrival = _backtrack(psi, np.repeat(np.arange(K, dtype=psi.dtype)[:, None], C, axis=1))
+        arrival, ends = arrival.T.tolist(), ends.tolist()
+        for c in range(C - 1, 0, -1):
+            ends[c - 1] = arrival[c][ends[c]]
+        path, before = _backtrack(psi, np.array(ends, dtype=psi.dtype))
+    z = np.empty(T, dtype=np.intp)
+    z[0] = before[0]
+    z[1:] = path.T.reshape(-1)[:N]
+    return z, float(top_0 + end.max(axis=0).sum())

@@ -313,19 +313,31 @@ def log_likelihood(sequences, params: HMMParams, *, method: str = "fast") -> flo
     return _posteriors(prepare(sequences, params.emission), params, method)[3]
 
 
-def posteriors(obs, params: HMMParams, *, method: str = "scaled") -> fb.Posteriors:
-    """For one sequence: gamma (T, K) = p(z_t = k | x), the expected transition counts (K, K), and log p(x)."""
+def posteriors(obs, params: HMMParams, *, method: str = "fast") -> fb.Posteriors:
+    """For one sequence: gamma (T, K) = p(z_t = k | x), the expected transition counts sum_t xi_t (K, K), and log p(x).
+
+    ``method``: one of METHODS. "fast" (the default) is ``forward_backward.grid_statistics``, which computes the
+    quantities of "scaled" (Rabiner's recursion one step at a time, the readable reference) to round-off in far
+    fewer Python steps; "log" is the log-space recursion. gamma is in time order whichever the method."""
     data = prepare([obs], params.emission)
     gamma, _, transitions, log_p = _posteriors(data, params, method)
     if method == "fast":
-        gamma = gamma[data.grid.cells]
+        gamma = gamma[data.grid.cells]  # grid order -> time order (a copy: the grid's buffers are reused)
     return fb.Posteriors(gamma, transitions, log_p)
 
 
 def viterbi(obs, params: HMMParams) -> tuple[np.ndarray, float]:
-    """The most probable state path of one sequence and its joint log-probability log p(x, z*)."""
-    data = prepare([obs], params.emission)
-    return fb.viterbi(_log_emissions(data, params.emission)[0], params.start, params.transition)
+    """The most probable state path z* = argmax_z p(z | x) of one sequence, (T,) states, and its joint
+    log-probability log p(x, z*): ``forward_backward.viterbi``, the max-product recursion
+
+        delta_t(k) = max_l [delta_{t-1}(l) + log A_lk] + log b_t(k),    delta_0(k) = log pi_k + log b_0(k),
+
+    run over chunks of the sequence at once, exact against ``forward_backward.viterbi_reference`` (one step at a
+    time). The observations are checked as ``prepare`` checks one sequence (without building its grid)."""
+    x = params.emission.check([obs] if np.isscalar(obs) else obs, "the sequence")
+    if len(x) == 0:
+        raise ValueError("sequence 0 is empty: every sequence needs at least one observation.")
+    return fb.viterbi(params.emission.log_probs(x), params.start, params.transition)
 
 
 def sample(params: HMMParams, length: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
