@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -66,7 +67,14 @@ def student_venv() -> pathlib.Path:
         if not venv_python(venv).exists():
             raise RuntimeError(f"EM_STUDENT_VENV={venv} has no bin/python")
         return venv
-    venv = ROOT / ".cache" / f"student-venv-{requirements_hash()}"
+    return _cached_venv("student-venv", requirements_hash(), "requirements.txt")
+
+
+def _cached_venv(kind: str, digest: str, requirements: str, sees: pathlib.Path | None = None) -> pathlib.Path:
+    """``.cache/<kind>-<digest>``, built once under a lock shared by the xdist workers: ``python -m venv``, then
+    (if ``sees`` is a venv) a ``.pth`` file naming its site-packages, then ``pip install -r <requirements>``; the
+    venvs of other digests of this kind are removed."""
+    venv = ROOT / ".cache" / f"{kind}-{digest}"
     venv.parent.mkdir(exist_ok=True)
     with _lock(venv):
         if (venv / ".complete").exists():
@@ -74,15 +82,19 @@ def student_venv() -> pathlib.Path:
         shutil.rmtree(venv, ignore_errors=True)
         log = venv.parent / f"{venv.name}.log"
         with open(log, "w") as out:
-            for command in ([sys.executable, "-m", "venv", str(venv)],
-                            [str(venv_python(venv)), "-m", "pip", "install", "-r", "requirements.txt"]):
-                run = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                     env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
-                if run.returncode:
-                    raise RuntimeError(f"`{' '.join(command)}` failed (exit {run.returncode}); its output is in "
+            def run(command):
+                done = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                      env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
+                if done.returncode:
+                    raise RuntimeError(f"`{' '.join(command)}` failed (exit {done.returncode}); its output is in "
                                        f"{log}:\n{log.read_text()[-3000:]}")
+
+            run([sys.executable, "-m", "venv", str(venv)])
+            if sees is not None:
+                (_site_packages(venv) / f"{sees.name}.pth").write_text(f"{_site_packages(sees)}\n")
+            run([str(venv_python(venv)), "-m", "pip", "install", "-r", requirements])
         (venv / ".complete").write_text("")
-        for stale in venv.parent.glob("student-venv-*"):  # venvs of older requirements
+        for stale in venv.parent.glob(f"{kind}-*"):  # venvs of older requirements
             if stale.is_dir() and stale != venv:
                 shutil.rmtree(stale, ignore_errors=True)
     return venv
@@ -99,28 +111,8 @@ def site_venv() -> pathlib.Path:
     own that sees the student's (a ``.pth`` file naming its site-packages) and gets only what requirements-site.txt
     adds (pip finds the rest installed), so the student's venv itself stays requirements.txt alone. Kept in
     ``.cache/site-venv-<hash>`` like the student's."""
-    student = student_venv()
     digest = hashlib.sha256((requirements_hash() + (ROOT / "requirements-site.txt").read_text()).encode())
-    venv = ROOT / ".cache" / f"site-venv-{digest.hexdigest()[:12]}"
-    with _lock(venv):
-        if (venv / ".complete").exists():
-            return venv
-        shutil.rmtree(venv, ignore_errors=True)
-        log = venv.parent / f"{venv.name}.log"
-        with open(log, "w") as out:
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, stdout=out, stderr=subprocess.STDOUT)
-            (_site_packages(venv) / "student-venv.pth").write_text(f"{_site_packages(student)}\n")
-            command = [str(venv_python(venv)), "-m", "pip", "install", "-r", "requirements-site.txt"]
-            run = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                 env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"})
-            if run.returncode:
-                raise RuntimeError(f"`{' '.join(command)}` failed (exit {run.returncode}); its output is in "
-                                   f"{log}:\n{log.read_text()[-3000:]}")
-        (venv / ".complete").write_text("")
-        for stale in venv.parent.glob("site-venv-*"):
-            if stale.is_dir() and stale != venv:
-                shutil.rmtree(stale, ignore_errors=True)
-    return venv
+    return _cached_venv("site-venv", digest.hexdigest()[:12], "requirements-site.txt", sees=student_venv())
 
 
 def student_environ(venv: pathlib.Path, **extra: str) -> dict[str, str]:
@@ -151,6 +143,14 @@ def executed(tmp_path_factory) -> pathlib.Path:
                 raise RuntimeError(f"executing the notebooks in the student's venv failed:\n{run.stderr[-3000:]}")
             print(run.stdout)
     return out
+
+
+def explorers_displayed(notebook: pathlib.Path) -> int:
+    """How many interactive explorers a notebook displays: code lines that start with a call of an emlib explorer
+    or stepper (``q_bound_explorer(...)``, ``gmm_stepper(...)``), whose value the cell shows."""
+    cells = json.loads(notebook.read_text())["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    return len(re.findall(r"^\w*(?:explorer|stepper)\(", code, re.M))
 
 
 def report(folder: pathlib.Path) -> dict:

@@ -305,13 +305,7 @@ def test_the_readme_command_opens_the_course_at_chapter_00_and_its_links_work(pa
           f"links clicked and opened: {opened}; screenshot {shot}")
 
 
-def _has_explorer(notebook) -> bool:
-    cells = json.loads(notebook.read_text())["cells"]
-    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    return bool(re.search(r"^\w*(?:explorer|stepper)\(", code, re.M))
-
-
-EXPLORING = [p for p in NOTEBOOKS if _has_explorer(p)]
+EXPLORING = [p for p in NOTEBOOKS if student_env.explorers_displayed(p)]
 
 
 def _maths_typeset(page, name: str) -> int:

@@ -184,8 +184,7 @@ def test_chapter_page(site, path):
     assert {alt for _, alt in figures} == set(wanted), f"{name}: figures without their cell's alt text"
     assert not page.errors, f"{name} shows an error or a warning:\n{page.errors[0][-2000:]}"
     # Explorers: the figure drawn at the slider's starting value, after a note; no widget JavaScript.
-    code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
-    explorers = len(re.findall(r"^\w*(?:explorer|stepper)\(", code, re.M))
+    explorers = student_env.explorers_displayed(path)
     text = (site / name).read_text(encoding="utf-8")
     notes = text.split('class="course-widget-note"')[1:]
     assert len(notes) == explorers, f"{name}: {explorers} explorers in the chapter, {len(notes)} shown"
