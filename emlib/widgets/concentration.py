@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import gmm, plotting, vb
+from .._optional import require
 from .._validation import data_matrix
 
 __all__ = ["SLIDER_RANGE", "initial_responsibilities", "concentration_fit", "draw_concentration",
@@ -111,7 +112,7 @@ def concentration_explorer(X, K: int = 6, *, concentration: float = 1e-3, prior:
     per slider position and kept, so going back to a position redraws at once.
     Returns ``VBox([FloatLogSlider, Output])``; display it as the last line of a cell.
     """
-    import ipywidgets as widgets
+    widgets = require("ipywidgets", "emlib.widgets.concentration_explorer")
     import matplotlib.pyplot as plt
 
     low, high = SLIDER_RANGE

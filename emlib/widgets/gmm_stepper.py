@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import gaussian, gmm, plotting
+from .._optional import require
 from .._validation import data_matrix
 from ..em import run_em
 
@@ -126,7 +127,7 @@ def em_stepper(X, init, max_iter: int = 100, *, tol: float = 1e-8, reg_covar: fl
     ``draw_em_state``: the data and the ellipses on the left, the log-likelihood curve with t marked on the
     right. The slider redraws when released (or at each arrow-key step).
     """
-    import ipywidgets as widgets
+    widgets = require("ipywidgets", "emlib.widgets.em_stepper")
     import matplotlib.pyplot as plt
 
     X = data_matrix(X)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import hmm
+from .._optional import require
 
 __all__ = ["FAIR", "LOADED", "CASINO_EMISSION", "casino_params", "loaded_stretches", "draw_posterior",
            "posterior_explorer"]
@@ -109,7 +110,7 @@ def posterior_explorer(rolls, true_states=None, *, to_loaded: float = 0.05, to_f
 
     Returns ``VBox([HBox([FloatLogSlider, FloatLogSlider]), Output])``; display it as the last line of a cell.
     """
-    import ipywidgets as widgets
+    widgets = require("ipywidgets", "emlib.widgets.posterior_explorer")
     import matplotlib.pyplot as plt
 
     low, high = SLIDER_RANGE

@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import gmm, plotting
+from .._optional import require
 from .._validation import data_matrix
 
 __all__ = ["scaled_prior", "map_fit", "StrengthPath", "strength_path", "draw_prior_strength",
@@ -136,7 +137,7 @@ def prior_strength_explorer(X, init, prior: gmm.Prior, strength: float = 1.0, *,
     The path of smallest eigenvalues is computed once; moving the slider refits MAP-EM at the new strength and
     redraws. Returns ``VBox([FloatLogSlider, Output])``; display it as the last line of a notebook cell.
     """
-    import ipywidgets as widgets
+    widgets = require("ipywidgets", "emlib.widgets.prior_strength_explorer")
     import matplotlib.pyplot as plt
 
     X = data_matrix(X)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import datasets, linkage
+from .._optional import require
 
 __all__ = ["draw_q_bound", "q_bound_explorer"]
 
@@ -97,7 +98,7 @@ def q_bound_explorer(counts=None, theta_t: float = 0.3):
 
     Returns ``VBox([FloatSlider, Output])``; display it as the last line of a notebook cell.
     """
-    import ipywidgets as widgets
+    widgets = require("ipywidgets", "emlib.widgets.q_bound_explorer")
     import matplotlib.pyplot as plt
 
     counts = linkage.validate_counts(datasets.genetic_linkage() if counts is None else counts)
