@@ -3,8 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Relative size of a decrease of the objective that is still taken for round-off (the EM driver and emlib.checks).
+#: Relative size of a decrease of the objective that is still taken for round-off (the EM driver and emlib.checks),
+#: measured against ``objective_scale``.
 ROUNDOFF = 1e-10
+
+
+def objective_scale(value):
+    """max(|value|, 1): the size a change of an objective is measured against, by the round-off guard and by the
+    stopping rule. Relative to the objective when |L| >= 1, absolute (in nats) below, so that at L = 0 (a tiny
+    data set) a round-off decrease is not taken for a bug and the stopping rule can still fire."""
+    return np.maximum(np.abs(value), 1.0)
 
 
 def frozen(array) -> np.ndarray:

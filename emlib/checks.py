@@ -10,7 +10,7 @@ import textwrap
 
 import numpy as np
 
-from ._validation import ROUNDOFF  # not from .em: checks must import without the algorithms
+from ._validation import ROUNDOFF, objective_scale  # not from .em: checks must import without the algorithms
 
 __all__ = [
     "assert_shape", "assert_finite", "assert_probabilities", "assert_monotone", "assert_converged",
@@ -73,13 +73,14 @@ def assert_probabilities(p, axis: int = -1, name: str = "the probabilities", ato
 
 def assert_monotone(objective, name: str = "the log-likelihood", rtol: float = ROUNDOFF,
                     hint: str | None = None) -> None:
-    """The sequence ``objective`` (entry t after t iterations) never decreases beyond round-off."""
+    """The sequence ``objective`` (entry t after t iterations) never decreases beyond round-off, rtol * max(|L|, 1)
+    (the EM driver's guard: relative, absolute below |L| = 1)."""
     values = np.asarray(objective, dtype=float)
     assert_finite(values, name, hint)
     if values.ndim != 1 or len(values) < 2:
         _fail(f"{name} should be a sequence of at least two values (one per iteration), got shape {values.shape}.")
     gains = np.diff(values)
-    bad = np.flatnonzero(gains < -rtol * np.abs(values[:-1]))
+    bad = np.flatnonzero(gains < -rtol * objective_scale(values[:-1]))
     if bad.size:
         t = int(bad[0]) + 1
         _fail(f"{name} decreased at iteration {t}, from {values[t - 1]:.10g} to {values[t]:.10g} "
@@ -88,14 +89,15 @@ def assert_monotone(objective, name: str = "the log-likelihood", rtol: float = R
 
 def assert_converged(objective, tol: float = 1e-8, name: str = "the log-likelihood",
                      hint: str | None = None) -> None:
-    """The last gain of ``objective`` is below ``tol`` times its size: the fit has settled."""
+    """The last gain of ``objective`` is below ``tol`` times its size, max(|L|, 1) (as the EM driver's stopping
+    rule: relative, absolute below |L| = 1): the fit has settled."""
     values = np.asarray(objective, dtype=float)
     assert_finite(values, name, hint)
     if len(values) < 2:
         _fail(f"{name} has only {len(values)} value(s): the loop should record one per iteration, "
               "and run at least one.", hint)
     gain = values[-1] - values[-2]
-    if abs(gain) > tol * abs(values[-1]):
+    if abs(gain) > tol * objective_scale(values[-1]):
         _fail(f"the fit has not converged: {name} still changed by {gain:.3g} in the last of "
               f"{len(values) - 1} iterations (the tolerance was {tol:g} relative).",
               hint or "run more iterations, or check the stopping rule.")

@@ -12,6 +12,19 @@ A model supplies two functions:
 ``run_em`` alternates them and checks the EM guarantee as it goes: the
 objective never decreases (Dempster, Laird and Rubin 1977, Theorem 1).
 
+The rules every driver shares, with |L|+ = max(|L|, 1) (``objective_scale``:
+relative to the objective, absolute below |L| = 1, so that an objective at 0
+is judged too):
+
+* stopping: converged after iteration t when 0 <= L_t - L_{t-1} < tol |L_t|+.
+  A decrease is never convergence (without the monotonicity guard, as with
+  ``gmm.fit(..., reg_covar > 0)``, the objective can fall and rise again);
+* monotonicity: a decrease larger than ROUNDOFF |L_{t-1}|+ raises
+  ``ObjectiveDecreasedError``;
+* a step that cannot be taken (a ``ValueError`` from the E or M step: a
+  collapsing component, say) raises ``FitStoppedError``, a ``ValueError`` whose
+  ``result`` is the fit up to the last iteration that succeeded.
+
 Statistics are additive: a model's statistics type derives from ``Stats`` and
 so supports ``s1 + s2``, ``s1 - s2`` and ``c * s``. The statistics of a data
 set are the sum of the statistics of its parts, which is what incremental and
@@ -25,11 +38,11 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from ._validation import ROUNDOFF  # re-exported: emlib.em.ROUNDOFF
+from ._validation import ROUNDOFF, objective_scale  # re-exported: emlib.em.ROUNDOFF
 
 __all__ = [
-    "EMResult", "EMResultWithInfo", "ObjectiveDecreasedError", "Stats", "run_em", "run_incremental", "run_online",
-    "squarem", "ROUNDOFF",
+    "EMResult", "EMResultWithInfo", "ObjectiveDecreasedError", "FitStoppedError", "Stats", "run_em", "run_incremental",
+    "run_online", "squarem", "ROUNDOFF", "objective_scale",
 ]
 
 
@@ -39,7 +52,7 @@ class EMResult(NamedTuple):
     params:    the parameters after ``n_iter`` iterations.
     objective: array of length ``n_iter + 1``; entry t is the objective at the
                parameters after t iterations (entry 0 at the initial ones).
-    converged: whether the stopping rule was met before ``max_iter``.
+    converged: whether the stopping rule (0 <= gain < tol max(|L|, 1)) was met before ``max_iter``.
     n_iter:    the number of EM iterations (M steps) taken.
     """
 
@@ -51,6 +64,34 @@ class EMResult(NamedTuple):
 
 class ObjectiveDecreasedError(RuntimeError):
     """The objective went down between two EM iterations: EM never does that."""
+
+
+class FitStoppedError(ValueError):
+    """A step of a fit could not be taken (a component collapsed or lost all its data, the objective left the
+    model), so the fit stopped; what it had reached is kept.
+
+    result:    an ``EMResult`` (``EMResultWithInfo`` from the variants) of the fit up to the last iteration that
+               succeeded: its params, the objective after 0 .. n_iter iterations, converged=False, n_iter.
+    iteration: the iteration (pass, cycle) whose step failed, n_iter + 1.
+
+    The message is the step's, "at iteration t: ...", and says where the result is. The error the step raised is
+    ``__cause__``. A ``ValueError``, so ``except ValueError`` catches it as before.
+    """
+
+    def __init__(self, message, result=None, iteration=None):
+        super().__init__(message)
+        self.result = result
+        self.iteration = iteration
+
+
+def _stopped(error: ValueError, where: str, unit: str, result) -> FitStoppedError:
+    """The FitStoppedError of a step that failed ``at <where>``, keeping ``result``, the fit up to ``unit``
+    (iteration, pass, cycle) ``result.n_iter``."""
+    message = str(error) if str(error).startswith("at ") else f"at {where}: {error}"
+    message = message.rstrip() + ("" if message.rstrip().endswith(".") else ".")
+    return FitStoppedError(
+        f"{message} The fit up to {unit} {result.n_iter} (objective {result.objective[-1]:.10g}, converged=False) "
+        "is in error.result.", result, result.n_iter + 1)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,25 +148,31 @@ def run_em(
     """Iterate params <- m_step(e_step(params)) from ``init``.
 
     Stopping rule: stop after iteration t when the gain of the objective,
-    L_t - L_{t-1}, is below ``tol * |L_t|`` (a relative tolerance), or after
-    ``max_iter`` iterations. With ``tol=0`` the run always takes ``max_iter``
-    iterations.
+    L_t - L_{t-1}, satisfies 0 <= gain < ``tol * max(|L_t|, 1)`` (a relative
+    tolerance, absolute below |L| = 1), or after ``max_iter`` iterations. A
+    decrease never stops the run. With ``tol=0`` the run always takes
+    ``max_iter`` iterations.
 
-    Monotonicity: a decrease L_t < L_{t-1} larger than ``ROUNDOFF * |L_{t-1}|``
-    raises ``ObjectiveDecreasedError`` with the iteration and both values,
-    unless ``check_monotone=False``.
+    Monotonicity: a decrease L_t < L_{t-1} larger than
+    ``ROUNDOFF * max(|L_{t-1}|, 1)`` raises ``ObjectiveDecreasedError`` with the
+    iteration and both values, unless ``check_monotone=False``.
 
     A ``ValueError`` from a step (a collapsing component, say) is raised again
-    with the iteration at which it happened.
+    with the iteration at which it happened; from iteration 1 on, as a
+    ``FitStoppedError`` whose ``result`` is the fit up to the iteration before.
     """
-    _check_settings(max_iter, tol, "max_iter")
+    max_iter = _check_settings(max_iter, tol, "max_iter")
     params = init
     stats, value = _evaluate(0, e_step, params)
     objective = [value]
     converged = False
     for t in range(1, max_iter + 1):
-        params = _at_iteration(t, m_step, stats)
-        stats, value = _evaluate(t, e_step, params)
+        try:
+            new = _at_iteration(t, m_step, stats)
+            stats, value = _evaluate(t, e_step, new)
+        except ValueError as error:
+            raise _stopped(error, f"iteration {t}", "iteration", EMResult(params, np.array(objective), False, t - 1)) from error
+        params = new
         previous = objective[-1]
         objective.append(value)
         if _stops(previous, value, tol, check_monotone, f"the objective decreased at iteration {t}",
@@ -138,12 +185,13 @@ def run_em(
 
 def _stops(previous: float, value: float, tol: float, check_monotone: bool, what: str, why: str) -> bool:
     """The monotonicity guard and the stopping rule every driver shares: raise ObjectiveDecreasedError (``what``,
-    the two values, ``why``) if the objective fell from ``previous`` to ``value`` by more than round-off; True
-    when the gain is below tol * |value| (never with tol = 0)."""
+    the two values, ``why``) if the objective fell from ``previous`` to ``value`` by more than
+    ROUNDOFF * max(|previous|, 1); True when 0 <= gain < tol * max(|value|, 1) (never with tol = 0, never after
+    a decrease: without the guard the objective can fall and rise again)."""
     gain = value - previous
-    if check_monotone and gain < -ROUNDOFF * abs(previous):
+    if check_monotone and gain < -ROUNDOFF * objective_scale(previous):
         raise ObjectiveDecreasedError(f"{what}, from {previous:.10g} to {value:.10g} (by {-gain:.3g}). {why}")
-    return tol > 0 and gain < tol * abs(value)
+    return bool(tol > 0 and 0 <= gain < tol * objective_scale(value))
 
 
 def _labelled(where: str | None, step, *arguments):
@@ -221,11 +269,12 @@ def run_incremental(
     posterior at params (always with B = 1). If ``log_likelihood(params)`` is given, L is also evaluated after
     every pass (one more full E step per pass) into ``info["log_likelihood"]`` (entry 0 at init).
 
-    Stopping rule: the relative gain of F per pass, F_t - F_{t-1} < tol |F_t|, or ``max_passes`` passes.
+    Stopping rule: the gain of F per pass, 0 <= F_t - F_{t-1} < tol max(|F_t|, 1), or ``max_passes`` passes.
     Returns EMResultWithInfo(params after the last pass's last M step, objective = F after 0, 1, ... passes,
-    converged, n_iter = passes; info: n_blocks, n_m_steps, log_likelihood if asked).
+    converged, n_iter = passes; info: n_blocks, n_m_steps, log_likelihood if asked). A step that fails in pass t
+    raises ``FitStoppedError`` with the result after pass t - 1.
     """
-    _check_settings(max_passes, tol, "max_passes")
+    max_passes = _check_settings(max_passes, tol, "max_passes")
     blocks = list(blocks)
     if not blocks:
         raise ValueError("blocks is empty: pass the data split into at least one block.")
@@ -247,26 +296,37 @@ def run_incremental(
     objective = [free_energy(0, total, entropies, params)]
     likelihoods = [] if log_likelihood is None else [float(log_likelihood(params))]
     converged = False
+
+    def info():
+        extra = dict(n_blocks=len(blocks), n_m_steps=(len(objective) - 1) * len(blocks))
+        if log_likelihood is not None:
+            extra["log_likelihood"] = np.array(likelihoods)
+        return extra
+
     for t in range(1, max_passes + 1):
-        for b in range(len(blocks)):
-            params = _labelled(f"pass {t}, block {b}", m_step, total)
-            new, entropies[b] = block_step(t, b, params)
-            total = total - block_stats[b] + new
-            block_stats[b] = new
-        total = sum(block_stats[1:], block_stats[0])  # afresh: the subtractions leave no round-off behind
-        value, previous = free_energy(t, total, entropies, params), objective[-1]
+        good = params
+        try:
+            for b in range(len(blocks)):
+                params = _labelled(f"pass {t}, block {b}", m_step, total)
+                new, entropies[b] = block_step(t, b, params)
+                total = total - block_stats[b] + new
+                block_stats[b] = new
+            total = sum(block_stats[1:], block_stats[0])  # afresh: the subtractions leave no round-off behind
+            value, previous = free_energy(t, total, entropies, params), objective[-1]
+            if log_likelihood is not None:
+                likelihood = float(_labelled(f"pass {t}", log_likelihood, params))
+        except ValueError as error:
+            result = EMResultWithInfo(good, np.array(objective), False, t - 1, info())
+            raise _stopped(error, f"pass {t}", "pass", result) from error
         objective.append(value)
         if log_likelihood is not None:
-            likelihoods.append(float(log_likelihood(params)))
+            likelihoods.append(likelihood)
         if _stops(previous, value, tol, check_monotone, f"the free energy decreased in pass {t}",
                   "Neither a partial E step nor an M step can decrease it: the block E step, the entropy, the "
                   "M step or expected_log_joint does not match the model."):
             converged = True
             break
-    info = dict(n_blocks=len(blocks), n_m_steps=(len(objective) - 1) * len(blocks))
-    if log_likelihood is not None:
-        info["log_likelihood"] = np.array(likelihoods)
-    return EMResultWithInfo(params, np.array(objective), converged, len(objective) - 1, info)
+    return EMResultWithInfo(params, np.array(objective), converged, len(objective) - 1, info())
 
 
 def run_online(
@@ -308,7 +368,8 @@ def run_online(
     Objective: L of the reported parameters after each pass (entry 0 at init), by one full evaluation per pass.
     It is not monotone in general (the recursion is stochastic): there is no monotonicity check and no
     stopping rule; the driver runs ``n_passes`` passes and reports converged = False.
-    Returns EMResultWithInfo(params, objective, False, n_iter = n_passes; info: n_steps, last_step_size).
+    Returns EMResultWithInfo(params, objective, False, n_iter = n_passes; info: n_steps, last_step_size). A step
+    that fails in pass t raises ``FitStoppedError`` with the result after pass t - 1.
     """
     if isinstance(alpha, bool) or not (np.isscalar(alpha) and 0.5 < alpha <= 1):
         raise ValueError(
@@ -338,17 +399,24 @@ def run_online(
     n = n_averaged = 0
     gamma = 1.0
     for t in range(1, n_passes + 1):
-        for batch, m in zip(batches, sizes):
-            n += 1
-            new = (1.0 / m) * _labelled(f"pass {t}, step {n}", batch_e_step, batch, current)[0]
-            gamma = 1.0 if s is None else float((n + n0) ** -alpha)
-            s = new if s is None else (1 - gamma) * s + gamma * new
-            current = _labelled(f"pass {t}, step {n}", m_step, s)
-            if average_after is not None and n > average_after:
-                n_averaged += 1
-                average = s if average is None else average + (1.0 / n_averaged) * (s - average)
-        params = current if average is None else _labelled(f"pass {t}, step {n}", m_step, average)
-        objective.append(_evaluate(t, evaluate_pair, params)[1])
+        try:
+            for batch, m in zip(batches, sizes):
+                n += 1
+                new = (1.0 / m) * _labelled(f"pass {t}, step {n}", batch_e_step, batch, current)[0]
+                gamma = 1.0 if s is None else float((n + n0) ** -alpha)
+                s = new if s is None else (1 - gamma) * s + gamma * new
+                current = _labelled(f"pass {t}, step {n}", m_step, s)
+                if average_after is not None and n > average_after:
+                    n_averaged += 1
+                    average = s if average is None else average + (1.0 / n_averaged) * (s - average)
+            new_params = current if average is None else _labelled(f"pass {t}, step {n}", m_step, average)
+            value = _evaluate(t, evaluate_pair, new_params)[1]
+        except ValueError as error:
+            info = dict(n_steps=n, last_step_size=gamma, n_averaged=n_averaged)
+            result = EMResultWithInfo(params, np.array(objective), False, t - 1, info)
+            raise _stopped(error, f"pass {t}", "pass", result) from error
+        params = new_params
+        objective.append(value)
     info = dict(n_steps=n, last_step_size=gamma, n_averaged=n_averaged)
     return EMResultWithInfo(params, np.array(objective), False, n_passes, info)
 
@@ -392,10 +460,12 @@ def squarem(
     the EM map failed there); ``info["step_lengths"]`` the eta each cycle used;
     ``info["evaluations"][t]`` the calls made by the time objective[t] was known (for plots against cost).
 
-    Objective: entry t is the objective after t cycles (entry 0 at init). Stopping rule: the relative gain per
-    cycle below tol (as in ``run_em``), a fixed point (theta_1 = theta_0), or ``max_iter`` cycles.
+    Objective: entry t is the objective after t cycles (entry 0 at init). Stopping rule: the gain per cycle in
+    [0, tol max(|L|, 1)) (as in ``run_em``), a fixed point (theta_1 = theta_0), or ``max_iter`` cycles. A step
+    that fails in cycle t (not a rejected extrapolation: a plain EM step) raises ``FitStoppedError`` with the
+    result after cycle t - 1.
     """
-    _check_settings(max_iter, tol, "max_iter")
+    max_iter = _check_settings(max_iter, tol, "max_iter")
     if isinstance(max_backtracks, bool) or int(max_backtracks) != max_backtracks or max_backtracks < 0:
         raise ValueError(f"max_backtracks must be a whole number >= 0, got {max_backtracks!r}.")
     count = dict(n_evaluations=0, n_backtracks=0, n_invalid=0)
@@ -411,42 +481,47 @@ def squarem(
     objective, steps, evaluations = [value0], [], [count["n_evaluations"]]
     converged = False
     for t in range(1, max_iter + 1):
-        x0, x1 = _vector(to_vector, theta0), _vector(to_vector, theta1)
-        d1 = x1 - x0
-        if not d1.any():
-            converged = True  # theta_0 is a fixed point of the EM map
-            break
-        theta2, _ = evaluate_map(t, theta1)
-        d2 = _vector(to_vector, theta2) - 2 * x1 + x0
-        norm_d2 = np.linalg.norm(d2)
-        eta = min(-np.linalg.norm(d1) / norm_d2, -1.0) if norm_d2 > 0 else -1.0
-        accepted = False
-        for attempt in range(max_backtracks + 1):
-            if eta == -1.0:
+        try:
+            x0, x1 = _vector(to_vector, theta0), _vector(to_vector, theta1)
+            d1 = x1 - x0
+            if not d1.any():
+                converged = True  # theta_0 is a fixed point of the EM map
                 break
-            try:
-                candidate = from_vector(x0 - 2 * eta * d1 + eta**2 * d2)
-            except ValueError:
-                candidate = None  # not a valid parameter: rejected without an evaluation
-                count["n_invalid"] += 1
-            if candidate is not None:
-                count["n_evaluations"] += 1
+            theta2, _ = evaluate_map(t, theta1)
+            d2 = _vector(to_vector, theta2) - 2 * x1 + x0
+            norm_d2 = np.linalg.norm(d2)
+            eta = min(-np.linalg.norm(d1) / norm_d2, -1.0) if norm_d2 > 0 else -1.0
+            accepted = False
+            for attempt in range(max_backtracks + 1):
+                if eta == -1.0:
+                    break
                 try:
-                    theta_new, value = em_map(candidate)
-                    value = float(value)
-                    accepted = bool(np.isfinite(value) and value >= value0)
+                    candidate = from_vector(x0 - 2 * eta * d1 + eta**2 * d2)
                 except ValueError:
+                    candidate = None  # not a valid parameter: rejected without an evaluation
                     count["n_invalid"] += 1
-            if accepted:
-                break
-            count["n_backtracks"] += 1
-            eta = (eta - 1) / 2 if attempt < max_backtracks else -1.0
-        if not accepted:
-            eta = -1.0
-            theta_new, _ = evaluate_map(t, theta2)
-        steps.append(eta)
-        theta1_next, value_new = evaluate_map(t, theta_new)
-        _check_finite(t, value_new)
+                if candidate is not None:
+                    count["n_evaluations"] += 1
+                    try:
+                        theta_new, value = em_map(candidate)
+                        value = float(value)
+                        accepted = bool(np.isfinite(value) and value >= value0)
+                    except ValueError:
+                        count["n_invalid"] += 1
+                if accepted:
+                    break
+                count["n_backtracks"] += 1
+                eta = (eta - 1) / 2 if attempt < max_backtracks else -1.0
+            if not accepted:
+                eta = -1.0
+                theta_new, _ = evaluate_map(t, theta2)
+            steps.append(eta)
+            theta1_next, value_new = evaluate_map(t, theta_new)
+            _check_finite(t, value_new)
+        except ValueError as error:
+            info = dict(count, step_lengths=np.array(steps[: t - 1]), evaluations=np.array(evaluations))
+            result = EMResultWithInfo(theta0, np.array(objective), False, t - 1, info)
+            raise _stopped(error, f"iteration {t}", "iteration", result) from error
         objective.append(value_new)
         evaluations.append(count["n_evaluations"])
         stop = _stops(value0, value_new, tol, check_monotone, f"the objective decreased in SQUAREM cycle {t}",
@@ -460,10 +535,17 @@ def squarem(
 
 
 def _check_settings(max_iter, tol, name):
-    if isinstance(max_iter, bool) or max_iter < 0 or int(max_iter) != max_iter:
-        raise ValueError(f"{name} must be a whole number >= 0, got {max_iter!r}")
+    if isinstance(max_iter, (bool, np.bool_)) or not isinstance(max_iter, (int, np.integer, float, np.floating)):
+        raise TypeError(f"{name} must be a whole number >= 0 (the most iterations to run), got {max_iter!r}.")
+    if not (max_iter >= 0 and int(max_iter) == max_iter):
+        raise ValueError(f"{name} must be a whole number >= 0 (the most iterations to run), got {max_iter!r}.")
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, np.integer, float, np.floating)):
+        raise TypeError(f"tol must be a number >= 0 (the stopping tolerance; 0 runs all {name} iterations), "
+                        f"got {tol!r}.")
     if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
+        raise ValueError(f"tol must be a number >= 0 (the stopping tolerance; 0 runs all {name} iterations), "
+                         f"got {tol!r}.")
+    return int(max_iter)
 
 
 def _vector(to_vector, params) -> np.ndarray:
