@@ -102,3 +102,44 @@ def n_components(K: int, N: int) -> None:
         raise ValueError(f"the number of components K must be at least 1, got {K}.")
     if K > N:
         raise ValueError(f"K = {K} components need at least K data points, but X has only N = {N}: use K <= {N}.")
+
+
+def whole_number(value, name: str, low: int = 0, meaning: str = "") -> int:
+    """``value`` as an int >= ``low``: TypeError for anything but an int (a bool, a float, None), ValueError below
+    ``low``. ``meaning`` says what the number counts, e.g. 'the number of steps'."""
+    what = f"{name} must be a whole number >= {low}" + (f" ({meaning})" if meaning else "")
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what}, got {value!r} (a bool).")
+    if not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what}, got {value!r}.")
+    if value < low:
+        raise ValueError(f"{what}, got {value!r}.")
+    return int(value)
+
+
+def tolerance(tol, name: str = "tol") -> float:
+    """``tol`` as a float >= 0 (the EM drivers' relative stopping tolerance); TypeError for a non-number."""
+    what = (f"{name} must be a number >= 0 (EM stops when an iteration gains less than {name} * |objective|; "
+            "0 runs all max_iter iterations)")
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what}, got {tol!r}.")
+    if not tol >= 0:
+        raise ValueError(f"{what}, got {tol!r}.")
+    return float(tol)
+
+
+def generator(rng, name: str = "rng") -> np.random.Generator:
+    """``np.random.default_rng(rng)`` for None, an int seed >= 0 (or a list of them), a numpy Generator, BitGenerator
+    or SeedSequence (a Generator is used as it is, not copied); TypeError or ValueError naming ``name`` otherwise."""
+    if rng is None or isinstance(rng, (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)):
+        return np.random.default_rng(rng)
+    what = f"{name} must be None, an int seed (or a list of them) or a numpy Generator (np.random.default_rng(seed))"
+    seeds = list(rng) if isinstance(rng, (list, tuple)) else [rng]
+    if isinstance(rng, np.ndarray):
+        seeds = list(rng.ravel()) if rng.dtype.kind in "iu" else [rng]
+    for seed in seeds:
+        if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"{what}, got {rng!r}.")
+        if seed < 0:
+            raise ValueError(f"{what}; a seed must be >= 0, got {rng!r}.")
+    return np.random.default_rng(rng)

@@ -12,7 +12,23 @@ the parameters of Q:
     emissions       the state occupancies gamma_t(k) as weights: symbol counts, or Gaussian moments.
 
 M step: pi = start counts / number of sequences; A = transition counts, each row divided by its sum; the emission
-parameters as for a mixture with weights gamma. ``fit`` runs Baum-Welch on the shared EM driver.
+parameters as for a mixture with weights gamma. ``fit`` runs Baum-Welch on the shared EM driver, from given
+parameters or from a seeded start (``fit(sequences, K, rng=seed)``, see ``initial_params``).
+
+One sequence or several (``as_sequences``, the one rule of fit, e_step, log_likelihood, posteriors and viterbi):
+
+    * a numpy array is ONE sequence: (T,) symbols, or hmmlearn's (T, 1) column of them, for ``Categorical``;
+      (T, D) vectors for a D-dimensional ``Gaussian``, or (T,) when D = 1;
+    * a list or tuple holding numpy arrays is a list of sequences, one per item (``[x0, x1, x2]``, as ``hmm.sample``
+      gives them), whatever their lengths, even of one step each;
+    * any other list or tuple (Python numbers and lists) is ONE sequence when ``np.asarray`` of it has the shape of
+      one sequence, above, and a list of sequences otherwise (ragged lists, a 2-D list of symbols, a 3-D list of
+      vectors). So ``x.tolist()`` means what ``x`` means, everywhere;
+    * ``lengths=[T0, T1, ...]`` (hmmlearn's convention; a keyword of fit, e_step and log_likelihood): ``sequences`` is
+      one concatenated sequence, cut into consecutive sequences of those lengths.
+
+With no emission model yet (a seeded start, ``emission="gaussian"``) the data give D: a 2-D list is then one (T, D)
+sequence. ``posteriors`` and ``viterbi`` take one sequence and refuse several.
 """
 from __future__ import annotations
 
@@ -24,24 +40,29 @@ import numpy as np
 
 from . import forward_backward as fb
 from . import gaussian
-from ._validation import Validated, finite, frozen, probability_vector, shape
+from . import gmm
+from ._validation import (Validated, finite, frozen, generator, probability_vector, shape, symmetric, tolerance,
+                          whole_number)
 from .em import EMResult, Stats, run_em
-from .gmm import GMMStats, gaussian_m_step, gaussian_map_step, gaussian_statistics, log_dirichlet, log_niw
+from .gmm import (SINGULAR_RATIO, GMMStats, gaussian_m_step, gaussian_map_step, gaussian_statistics, log_dirichlet,
+                  log_niw)
 from .gmm import Prior as GMMPrior
 
 __all__ = [
     "Categorical", "Gaussian", "HMMParams", "HMMStats", "e_step", "m_step", "fit", "log_likelihood", "posteriors",
-    "viterbi", "sample", "METHODS", "Prior", "log_prior",
+    "viterbi", "sample", "METHODS", "Prior", "log_prior", "initial_params", "as_sequences", "EMISSIONS",
 ]
 
 #: Forward-backward implementations: "fast" (all sequences and chunks at once on a grid), "scaled" (Rabiner's
 #: recursion, one step at a time), "log" (log-space messages).
 METHODS = ("fast", "scaled", "log")
+#: The emission models of a seeded start (``initial_params``, ``fit`` with an int K).
+EMISSIONS = ("categorical", "gaussian")
 
 
 # ----------------------------------------------------------------------------------------------- parameters
 
-class Categorical(NamedTuple("_Categorical", [("probs", np.ndarray)])):
+class Categorical(Validated, NamedTuple("_Categorical", [("probs", np.ndarray)])):
     """Categorical emissions: probs (K, M), row k the distribution of the symbol emitted in state k."""
 
     def __new__(cls, probs):
@@ -55,17 +76,9 @@ class Categorical(NamedTuple("_Categorical", [("probs", np.ndarray)])):
     def n_states(self) -> int:
         return self.probs.shape[0]
 
-    def check(self, x: np.ndarray, name: str) -> np.ndarray:
-        x = np.asarray(x)
-        if x.ndim != 1:
-            raise ValueError(f"{name} must be a 1-D array of symbols, got shape {x.shape}.")
-        if x.size and (x.dtype.kind == "f" and not np.all(np.isfinite(x))):
-            finite(x, name)
-        if x.size and (np.any(x != np.round(x)) or x.min() < 0 or x.max() >= self.probs.shape[1]):
-            bad = x[(x != np.round(x)) | (x < 0) | (x >= self.probs.shape[1])][0].item()
-            raise ValueError(f"{name} has the symbol {bad}, outside the alphabet 0..{self.probs.shape[1] - 1} "
-                             "of the emission probs: recode the symbols as 0..M-1.")
-        return x.astype(np.intp)
+    def check(self, x, name: str) -> np.ndarray:
+        """One sequence of symbols 0..M-1 as a (T,) int array (``_symbols``)."""
+        return _symbols(x, name, self.probs.shape[1])
 
     def log_probs(self, x: np.ndarray, out=None) -> np.ndarray:
         """log p(x_t | z_t = k), shape (T, K) (into ``out`` if given)."""
@@ -76,7 +89,7 @@ class Categorical(NamedTuple("_Categorical", [("probs", np.ndarray)])):
 _GaussianFields = NamedTuple("_Gaussian", [("means", np.ndarray), ("covariances", np.ndarray)])
 
 
-class Gaussian(gaussian.CholeskyFactors, _GaussianFields):
+class Gaussian(Validated, gaussian.CholeskyFactors, _GaussianFields):
     """Gaussian emissions: means (K, D), covariances (K, D, D) symmetric positive definite."""
 
     def __new__(cls, means, covariances):
@@ -91,6 +104,11 @@ class Gaussian(gaussian.CholeskyFactors, _GaussianFields):
         shape(covariances, (K, D, D), "emission covariances", "(K, D, D)")
         finite(means, "emission means")
         finite(covariances, "emission covariances")
+        try:
+            symmetric(covariances, "emission covariances")
+        except ValueError as error:
+            raise ValueError(f"{error} If that is round-off, use (S + S.swapaxes(-1, -2)) / 2; otherwise check how "
+                             "they were computed (only one triangle would be used).") from None
         self = super().__new__(cls, means, covariances)
         self.__dict__["_cholesky"] = gaussian.cholesky(covariances, "emission covariances")
         return self
@@ -99,16 +117,9 @@ class Gaussian(gaussian.CholeskyFactors, _GaussianFields):
     def n_states(self) -> int:
         return self.means.shape[0]
 
-
-
-    def check(self, x: np.ndarray, name: str) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 1:
-            x = x[:, None]
-        if x.ndim != 2 or x.shape[1] != self.means.shape[1]:
-            raise ValueError(f"{name} must have shape (T, D) with D = {self.means.shape[1]} (the emission means' "
-                             f"dimension), got {x.shape}.")
-        return finite(x, name)
+    def check(self, x, name: str) -> np.ndarray:
+        """One sequence of D-dimensional vectors as a (T, D) float array (``_vectors``)."""
+        return _vectors(x, name, self.means.shape[1])
 
     def log_probs(self, x, out=None) -> np.ndarray:
         """log N(x_t | mu_k, Sigma_k), shape (T, K) (into ``out`` if given); ``x`` an array or ``gaussian.Features``."""
@@ -119,7 +130,10 @@ class Gaussian(gaussian.CholeskyFactors, _GaussianFields):
 Emission = Union[Categorical, Gaussian]
 
 
-class HMMParams(NamedTuple("_HMMParams", [("start", np.ndarray), ("transition", np.ndarray), ("emission", object)])):
+_HMMFields = NamedTuple("_HMMParams", [("start", np.ndarray), ("transition", np.ndarray), ("emission", object)])
+
+
+class HMMParams(Validated, _HMMFields):
     """HMM parameters, validated and read-only: ``start, transition, emission = params``.
 
     start:      (K,) the distribution of the first state.
@@ -145,6 +159,154 @@ class HMMParams(NamedTuple("_HMMParams", [("start", np.ndarray), ("transition", 
     @property
     def n_states(self) -> int:
         return len(self.start)
+
+
+# ----------------------------------------------------------------------------------------------- sequences
+
+def as_sequences(sequences, emission, *, lengths=None) -> list[np.ndarray]:
+    """The observations as a list of checked, non-empty sequences, by the module's one rule (see its docstring):
+    an array is one sequence; a list holding arrays is one sequence per item; another list is one sequence when
+    ``np.asarray`` of it has the shape of one, else one per item; ``lengths`` cuts one concatenation into sequences.
+
+    emission: a ``Categorical`` or ``Gaussian`` (symbols are checked against its alphabet, vectors against its D), or
+    "categorical" / "gaussian" when there is no model yet (a seeded start: symbols any integers >= 0, D from the data).
+    Returns (T,) int arrays of symbols or (T, D) float arrays of vectors.
+    """
+    kind = _kind(emission)
+    parts = _split(sequences, emission, kind)
+    if lengths is not None:
+        if len(parts) != 1:
+            raise ValueError(
+                f"lengths= splits one concatenated array into sequences (hmmlearn's convention), but sequences is "
+                f"already a list of {len(parts)} sequences: pass either the list, or their concatenation with lengths.")
+        parts = _cut(parts[0], lengths)
+    if not parts:
+        raise ValueError("sequences must be one array, or a non-empty list of arrays (one per sequence).")
+    checked = []
+    for i, x in enumerate(parts):
+        name = f"sequence {i}" if len(parts) > 1 else "the sequence"
+        x = (_symbols(x, name) if kind == "categorical" else _vectors(x, name)) if isinstance(emission, str) \
+            else emission.check(x, name)
+        if len(x) == 0:
+            raise ValueError(f"sequence {i} is empty: every sequence needs at least one observation.")
+        if checked and x.ndim == 2 and x.shape[1] != checked[0].shape[1]:
+            raise ValueError(f"sequence {i} has vectors of D = {x.shape[1]} but sequence 0 has D = "
+                             f"{checked[0].shape[1]}: every observation needs the same dimension.")
+        checked.append(x)
+    return checked
+
+
+def _kind(emission) -> str:
+    if isinstance(emission, Categorical):
+        return "categorical"
+    if isinstance(emission, Gaussian):
+        return "gaussian"
+    if isinstance(emission, str) and emission in EMISSIONS:
+        return emission
+    raise ValueError(f"emission must be 'categorical' or 'gaussian' (the emission model of a seeded start), or an "
+                     f"hmm.Categorical or hmm.Gaussian, got {emission!r}.")
+
+
+def _is_one_sequence(shape: tuple, emission, kind: str) -> bool:
+    """Whether an array of this shape is one sequence for the emission model (D = None: not known yet)."""
+    if kind == "categorical":
+        return len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)
+    D = emission.means.shape[1] if isinstance(emission, Gaussian) else None
+    return (len(shape) == 1 and D in (1, None)) or (len(shape) == 2 and D in (shape[1], None))
+
+
+def _split(sequences, emission, kind: str) -> list:
+    """The user's input as a list of unchecked sequences (the rule, without the checks)."""
+    if not isinstance(sequences, (list, tuple)):
+        if isinstance(sequences, np.ndarray) or np.isscalar(sequences):
+            return [np.atleast_1d(sequences)]
+        array = np.asarray(sequences)  # an array-like (a pandas Series, say): one sequence
+        if array.dtype == object and array.ndim == 0:
+            raise ValueError(f"sequences must be one array, or a non-empty list of arrays (one per sequence), got "
+                             f"{type(sequences).__name__}.")
+        return [array]
+    if not sequences or any(isinstance(item, np.ndarray) and item.ndim > 0 for item in sequences):
+        return list(sequences)
+    try:
+        array = np.asarray(sequences)
+    except ValueError:  # ragged: inhomogeneous nested lists
+        return list(sequences)
+    return [array] if _is_one_sequence(array.shape, emission, kind) else list(sequences)
+
+
+def _cut(x, lengths) -> list:
+    """hmmlearn's convention: the concatenation x cut into consecutive sequences of the given lengths."""
+    x = np.asarray(x)
+    lengths = np.asarray(lengths)
+    if lengths.ndim != 1 or lengths.size == 0:
+        raise ValueError(f"lengths must be a 1-D list of the sequences' lengths (hmmlearn's convention), got shape "
+                         f"{lengths.shape}.")
+    if lengths.dtype.kind not in "iu":
+        raise ValueError(f"lengths must be whole numbers (the number of steps of each sequence), got "
+                         f"{lengths.tolist()}.")
+    if np.any(lengths <= 0):
+        i = int(np.argmax(lengths <= 0))
+        raise ValueError(f"lengths must be positive (every sequence needs at least one observation), but lengths[{i}] "
+                         f"= {lengths[i]}.")
+    if lengths.sum() != len(x):
+        raise ValueError(f"lengths sum to {lengths.sum()} but the sequences have {len(x)} observations: the lengths "
+                         "must add up to the length of the concatenated array.")
+    return np.split(x, np.cumsum(lengths)[:-1])
+
+
+def _one_sequence(obs, emission, caller: str) -> np.ndarray:
+    """The single checked sequence that ``posteriors`` and ``viterbi`` take; ValueError for several."""
+    sequences = as_sequences(obs, emission)
+    if len(sequences) > 1:
+        verb = {"viterbi": "decodes"}.get(caller, "takes")
+        raise ValueError(f"{caller} {verb} one sequence; got {len(sequences)}: call it on each, "
+                         f"[hmm.{caller}(x, params) for x in sequences].")
+    return sequences[0]
+
+
+def _symbols(x, name: str, M: int | None = None) -> np.ndarray:
+    """One sequence of symbols as a (T,) int array: integers 0..M-1 (any integers >= 0 when M is None), given as (T,)
+    or hmmlearn's (T, 1) column."""
+    x = np.asarray(x)
+    alphabet = "0..M-1" if M is None else f"0..{M - 1}"
+    if x.dtype.kind in "USO":
+        strings = x.dtype.kind in "US" or any(isinstance(v, (str, bytes)) for v in x.ravel())
+        got = "strings" if strings else f"values of type {type(x.ravel()[0]).__name__}" if x.size else "objects"
+        raise ValueError(f"{name}: symbols must be integers 0..M-1, got {got}. Recode them, for example "
+                         "alphabet, x = np.unique(x, return_inverse=True) (then alphabet[m] is the symbol coded m).")
+    if x.dtype.kind == "c":
+        raise ValueError(f"{name}: symbols must be integers 0..M-1, got complex numbers.")
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of symbols (or hmmlearn's (T, 1) column), got shape {x.shape}: "
+                         "for several sequences of equal length, pass a list of arrays, list(x).")
+    if x.size and x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        finite(x, name)
+    if x.dtype.kind == "b":
+        x = x.astype(np.intp)
+    if x.size:
+        bad = (x != np.round(x)) | (x < 0) | ((x >= M) if M is not None else False)
+        if np.any(bad):
+            symbol = x[bad][0].item()
+            where = "" if M is None else " of the emission probs"
+            raise ValueError(f"{name} has the symbol {symbol}, outside the alphabet {alphabet}{where}: recode the "
+                             "symbols as 0..M-1 (np.unique(x, return_inverse=True)).")
+    return x.astype(np.intp)
+
+
+def _vectors(x, name: str, D: int | None = None) -> np.ndarray:
+    """One sequence of vectors as a (T, D) float array of finite values; (T,) when D = 1 (D = None: any D)."""
+    try:
+        x = np.asarray(x, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be an array of numbers of shape (T, D): {error}") from None
+    if x.ndim == 1 and D in (1, None):
+        x = x[:, None]
+    if x.ndim != 2 or (D is not None and x.shape[1] != D):
+        want = "(T, D)" if D is None else f"(T, D) with D = {D} (the emission means' dimension)"
+        raise ValueError(f"{name} must have shape {want}, got {x.shape}.")
+    return finite(x, name)
 
 
 # ----------------------------------------------------------------------------------------------- statistics
@@ -184,21 +346,18 @@ class Data(NamedTuple):
     space: dict
 
 
-def prepare(sequences, emission: Emission) -> Data:
-    """Validate ``sequences`` (one array, or a list of arrays of any lengths) against the emission model."""
+def prepare(sequences, emission: Emission, *, lengths=None) -> Data:
+    """Check ``sequences`` against the emission model (``as_sequences``: one array, a list of them, or one
+    concatenation with ``lengths``) and prepare them for many E steps."""
     if isinstance(sequences, Data):
+        if lengths is not None:
+            raise ValueError("lengths= splits raw observations; these are already prepared Data.")
         return sequences
-    if isinstance(sequences, np.ndarray) or (isinstance(sequences, (list, tuple)) and sequences
-                                             and np.isscalar(sequences[0])):
-        sequences = [sequences]
-    if not isinstance(sequences, (list, tuple)) or not sequences:
-        raise ValueError("sequences must be one array, or a non-empty list of arrays (one per sequence).")
-    checked = []
-    for i, x in enumerate(sequences):
-        x = emission.check(x, f"sequence {i}" if len(sequences) > 1 else "the sequence")
-        if len(x) == 0:
-            raise ValueError(f"sequence {i} is empty: every sequence needs at least one observation.")
-        checked.append(x)
+    return _prepared(as_sequences(sequences, emission, lengths=lengths), emission)
+
+
+def _prepared(checked: list, emission: Emission) -> Data:
+    """``Data`` from checked sequences: their concatenation and the fast forward-backward's grid."""
     joined = np.concatenate(checked)
     grid = fb.Grid.of([len(x) for x in checked])
     if isinstance(emission, Gaussian):
@@ -219,8 +378,7 @@ def _log_emissions(data: Data, emission: Emission) -> list[np.ndarray]:
 def _posteriors(data: Data, params: HMMParams, method: str):
     """(gamma (sum T, K), start counts, transition counts, total log-likelihood). gamma is in the order of
     ``data.gridded`` for the fast method, of ``data.joined`` for the others."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    _check_method(method)
     start, A = params.start, params.transition
     if method != "fast":
         log_bs = _log_emissions(data, params.emission)
@@ -238,9 +396,11 @@ def _posteriors(data: Data, params: HMMParams, method: str):
     return s.gamma, s.start_counts, s.transitions, s.log_c + float(log_scale.sum())
 
 
-def e_step(sequences, params: HMMParams, *, method: str = "fast") -> tuple[HMMStats, float]:
-    """Expected sufficient statistics under p(z | x, params) and the total log-likelihood sum_s log p(x^s | params)."""
-    data = prepare(sequences, params.emission)
+def e_step(sequences, params: HMMParams, *, method: str = "fast", lengths=None) -> tuple[HMMStats, float]:
+    """Expected sufficient statistics under p(z | x, params) and the total log-likelihood sum_s log p(x^s | params).
+
+    sequences: one sequence or several, by the module's rule (``as_sequences``); ``lengths`` as in hmmlearn."""
+    data = prepare(sequences, params.emission, lengths=lengths)
     gamma, start_counts, transitions, log_p = _posteriors(data, params, method)
     x = data.gridded if method == "fast" else data.joined
     if isinstance(params.emission, Categorical):
@@ -253,7 +413,9 @@ def e_step(sequences, params: HMMParams, *, method: str = "fast") -> tuple[HMMSt
 
 def m_step(stats: HMMStats, prior: "Prior | None" = None) -> HMMParams:
     """The maximizer of Q: pi = start counts / n_sequences, A_ij = n_ij / sum_j n_ij, emissions from gamma-weighted
-    statistics. ValueError for a state with no expected transitions out of it or no expected emissions.
+    statistics. ValueError for a state with no expected transitions out of it or no expected emissions, or a
+    Gaussian state collapsed onto a point (with the remedies hmm offers: an emission prior, fewer states, another
+    start).
 
     With a ``Prior``, the maximizer of Q + log p(params) (MAP): every Dirichlet adds its concentration - 1 to the
     expected counts, pi_k = (n_k + a_k - 1) / sum_j (n_j + a_j - 1), A_ij = (n_ij + a_ij - 1) / sum_l (n_il + a_il - 1),
@@ -266,10 +428,32 @@ def m_step(stats: HMMStats, prior: "Prior | None" = None) -> HMMParams:
         counts = stats.emission.counts + _pseudo_counts(prior, "emission")
         emission = Categorical(_normalise_rows(counts, "emissions from"))
     elif prior is None or prior.emission is None:
-        emission = Gaussian(*gaussian_m_step(stats.emission, what="state"))
+        emission = Gaussian(*_in_hmm_terms(gaussian_m_step, stats.emission, what="state"))
     else:
-        emission = Gaussian(*gaussian_map_step(stats.emission, prior.emission, what="state"))
+        emission = Gaussian(*_in_hmm_terms(gaussian_map_step, stats.emission, prior.emission, what="state"))
     return HMMParams(start / start.sum(), transition, emission)
+
+
+#: What hmm offers against a collapsing Gaussian state (gmm's advice names reg_covar, which hmm.fit does not have).
+COLLAPSE_ADVICE = (
+    "The likelihood is unbounded there (a state's variance can shrink to zero on a few points). Give the emissions "
+    "a normal-inverse-Wishart prior and fit by MAP Baum-Welch, hmm.fit(sequences, init, prior=hmm.Prior(np.ones(K), "
+    "np.ones((K, K)), gmm.Prior.default(X, K))) with X all the observations stacked; or use fewer states; or start "
+    "from other initial parameters (another rng seed, or states further apart)."
+)
+
+
+def _in_hmm_terms(gaussian_step, *arguments, **options):
+    """A step of ``gmm`` shared by the HMM's M step, with its advice about gmm.fit's reg_covar (which hmm.fit does not
+    have) replaced by ``COLLAPSE_ADVICE``."""
+    try:
+        return gaussian_step(*arguments, **options)
+    except ValueError as error:
+        message = str(error)
+        if "reg_covar" not in message:
+            raise
+        kept = [sentence for sentence in message.split(". ") if "reg_covar" not in sentence]
+        raise ValueError(". ".join(kept).rstrip(".") + ". " + COLLAPSE_ADVICE) from None
 
 
 def _pseudo_counts(prior: "Prior | None", name: str):
@@ -289,18 +473,37 @@ def _normalise_rows(counts: np.ndarray, what: str) -> np.ndarray:
     return counts / totals[:, None]
 
 
-def fit(sequences, init: HMMParams, *, max_iter: int = 500, tol: float = 1e-8, method: str = "fast",
-        prior: "Prior | None" = None) -> EMResult:
-    """Baum-Welch from ``init`` on one sequence or a list of sequences; the start distribution is re-estimated.
+def fit(sequences, init, *, max_iter: int = 500, tol: float = 1e-8, method: str = "fast",
+        prior: "Prior | None" = None, rng=None, emission: str | None = None, n_symbols: int | None = None,
+        lengths=None) -> EMResult:
+    """Baum-Welch from ``init`` on one sequence or several; the start distribution is re-estimated.
 
+    sequences: one sequence or several, by the module's rule (``as_sequences``): an array is one sequence, a list of
+               arrays several, ``x.tolist()`` the same as ``x``; or hmmlearn's concatenation with ``lengths=``.
+    init:      an ``HMMParams``, or an int K for the seeded start ``initial_params(sequences, K, emission=...,
+               n_symbols=..., rng=...)``: emission "categorical" (the default; M = n_symbols, or the largest
+               symbol + 1) or "gaussian". rng, emission and n_symbols belong to that start.
     Returns EMResult(params, objective = total log-likelihoods after 0, 1, ... iterations, converged, n_iter);
-    the stopping rule is the driver's (gain below tol * |log-likelihood|).
+    the stopping rule is the driver's (gain below tol * |log-likelihood|; tol = 0 runs all max_iter iterations).
     With a ``Prior`` (MAP Baum-Welch) the objective is the log-posterior log p(x | params) + ``log_prior``, which
     the MAP M step maximizes exactly: it never decreases either.
     """
-    if not isinstance(init, HMMParams):
-        raise TypeError(f"init must be an HMMParams, got {type(init).__name__}.")
-    data = prepare(sequences, init.emission)
+    max_iter = whole_number(max_iter, "max_iter", 0, "the most EM iterations to run")
+    tol = tolerance(tol)
+    _check_method(method)
+    if isinstance(init, HMMParams):
+        generator(rng)
+        if emission is not None or n_symbols is not None:
+            raise ValueError(f"emission= and n_symbols= choose the model of a seeded start (when init is an int K); "
+                             f"this init is an HMMParams with {type(init.emission).__name__} emissions: leave them "
+                             "out.")
+        data = prepare(sequences, init.emission, lengths=lengths)
+    else:
+        kind = _seeded_emission(emission)
+        _check_n_states(init)
+        checked = as_sequences(sequences, kind, lengths=lengths)  # split and checked once, for the start and the fit
+        init = initial_params(checked, init, emission=kind, n_symbols=n_symbols, rng=rng)
+        data = prepare(checked, init.emission)
     if prior is not None:
         _check_prior(prior, init.n_states, init.emission)
         return run_em(partial(_map_e_step, data, prior, method), partial(m_step, prior=prior), init,
@@ -308,18 +511,103 @@ def fit(sequences, init: HMMParams, *, max_iter: int = 500, tol: float = 1e-8, m
     return run_em(partial(e_step, data, method=method), m_step, init, max_iter=max_iter, tol=tol)
 
 
-def log_likelihood(sequences, params: HMMParams, *, method: str = "fast") -> float:
-    """Total log-likelihood sum over sequences of log p(x | params) (not a per-step or per-sequence mean)."""
-    return _posteriors(prepare(sequences, params.emission), params, method)[3]
+def _check_method(method) -> None:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+
+
+def _seeded_emission(emission) -> str:
+    if emission is None:
+        return "categorical"
+    if not (isinstance(emission, str) and emission in EMISSIONS):
+        raise ValueError(f"emission must be 'categorical' or 'gaussian' (the emission model of a seeded start), "
+                         f"got {emission!r}.")
+    return emission
+
+
+def _check_n_states(K) -> int:
+    """K of a seeded start: an int >= 1 (a bool is not a count); the upper bound is checked against the data."""
+    if isinstance(K, (bool, np.bool_)):
+        raise TypeError(f"the number of states K must be an int, but init is {K!r}, a bool: pass an int K >= 1 or an "
+                        "HMMParams.")
+    if not isinstance(K, (int, np.integer)):
+        raise TypeError(f"init must be an HMMParams or an int K (the number of states, for a seeded start), got "
+                        f"{type(K).__name__} {K!r}.")
+    if K < 1:
+        raise ValueError(f"the number of states K must be at least 1, got {K}.")
+    return int(K)
+
+
+def initial_params(sequences, K: int, *, emission: str = "categorical", n_symbols: int | None = None, rng=None,
+                   lengths=None) -> HMMParams:
+    """A seeded start for Baum-Welch with K states (``fit(sequences, K, rng=...)``); the same rng, the same start.
+
+    start:      uniform, 1/K.
+    transition: A_i = (e_i + d_i) / 2 with d_i ~ Dirichlet(1, ..., 1): every entry positive, the diagonal at least
+                1/2 (states that persist, as most fitted chains do), the rest random so the states differ.
+    emission:   "categorical": M = n_symbols, or the largest symbol + 1; B_k = (f + d_k) / 2, the symbol frequencies
+                f of the data mixed with d_k ~ Dirichlet(1, ..., 1) (every symbol possible, the states different).
+                "gaussian": the means K distinct observations picked by k-means++ seeding (``gmm.initial_params``:
+                the first uniformly, each next with probability proportional to its squared distance to the nearest
+                one picked), every covariance the covariance of all the observations.
+    sequences as in ``fit`` (``as_sequences``); rng: None, an int seed or a numpy Generator (drawn from, not copied).
+    """
+    kind = _seeded_emission(emission)
+    K = _check_n_states(K)
+    rng = generator(rng)
+    X = np.concatenate(as_sequences(sequences, kind, lengths=lengths))
+    T = len(X)
+    if K > T:
+        raise ValueError(f"K = {K} states need at least K observations, but the sequences have only {T} observations "
+                         f"in all: use K <= {T}.")
+    start = np.full(K, 1.0 / K)
+    if kind == "categorical":
+        largest = int(X.max())
+        if n_symbols is None:
+            M = largest + 1
+        else:
+            M = whole_number(n_symbols, "n_symbols", 1, "the number of symbols M")
+            if M <= largest:
+                raise ValueError(f"n_symbols = {M} but the sequences have the symbol {largest}: use n_symbols >= "
+                                 f"{largest + 1} (or leave it out: M = the largest symbol + 1).")
+        transition = 0.5 * np.eye(K) + 0.5 * rng.dirichlet(np.ones(K), size=K)
+        frequencies = np.bincount(X, minlength=M) / T
+        return HMMParams(start, transition, Categorical(0.5 * frequencies + 0.5 * rng.dirichlet(np.ones(M), size=K)))
+    if n_symbols is not None:
+        raise ValueError("n_symbols is the alphabet of categorical emissions: leave it out for emission='gaussian'.")
+    distinct = len(np.unique(X, axis=0))
+    if distinct < K:
+        raise ValueError(f"the sequences hold fewer than K = {K} distinct observations (only {distinct}), and a seeded "
+                         f"start puts each state's mean on a different one: use K <= {distinct}, or pass init as an "
+                         "HMMParams.")
+    covariance = np.atleast_2d(np.cov(X, rowvar=False, bias=True))
+    spread = np.linalg.eigvalsh(covariance)
+    if not spread[0] > SINGULAR_RATIO * spread[-1]:
+        raise ValueError(f"the observations have no spread in some direction (their covariance is singular, smallest "
+                         f"eigenvalue {spread[0]:.3g}): drop constant or linearly dependent columns, or pass init as "
+                         "an HMMParams with covariances of your own.")
+    means = _in_hmm_terms(gmm.initial_params, X, K, rng=rng).means
+    transition = 0.5 * np.eye(K) + 0.5 * rng.dirichlet(np.ones(K), size=K)
+    return HMMParams(start, transition, Gaussian(means, np.broadcast_to(covariance, (K,) + covariance.shape)))
+
+
+def log_likelihood(sequences, params: HMMParams, *, method: str = "fast", lengths=None) -> float:
+    """Total log-likelihood sum over sequences of log p(x | params) (not a per-step or per-sequence mean): hmmlearn's
+    ``score(X, lengths)``. sequences: one or several, by the module's rule (``as_sequences``)."""
+    _check_method(method)
+    return _posteriors(prepare(sequences, params.emission, lengths=lengths), params, method)[3]
 
 
 def posteriors(obs, params: HMMParams, *, method: str = "fast") -> fb.Posteriors:
     """For one sequence: gamma (T, K) = p(z_t = k | x), the expected transition counts sum_t xi_t (K, K), and log p(x).
 
+    obs: one sequence by the module's rule (``as_sequences``: an array, its tolist(), hmmlearn's (T, 1) column of
+    symbols); ValueError for several (call it on each).
     ``method``: one of METHODS. "fast" (the default) is ``forward_backward.grid_statistics``, which computes the
     quantities of "scaled" (Rabiner's recursion one step at a time, the readable reference) to round-off in far
     fewer Python steps; "log" is the log-space recursion. gamma is in time order whichever the method."""
-    data = prepare([obs], params.emission)
+    _check_method(method)
+    data = _prepared([_one_sequence(obs, params.emission, "posteriors")], params.emission)
     gamma, _, transitions, log_p = _posteriors(data, params, method)
     if method == "fast":
         gamma = gamma[data.grid.cells]  # grid order -> time order (a copy: the grid's buffers are reused)
@@ -333,16 +621,17 @@ def viterbi(obs, params: HMMParams) -> tuple[np.ndarray, float]:
         delta_t(k) = max_l [delta_{t-1}(l) + log A_lk] + log b_t(k),    delta_0(k) = log pi_k + log b_0(k),
 
     run over chunks of the sequence at once, exact against ``forward_backward.viterbi_reference`` (one step at a
-    time). The observations are checked as ``prepare`` checks one sequence (without building its grid)."""
-    x = params.emission.check([obs] if np.isscalar(obs) else obs, "the sequence")
-    if len(x) == 0:
-        raise ValueError("sequence 0 is empty: every sequence needs at least one observation.")
+    time). obs: one sequence by the module's rule (``as_sequences``, which checks it without building the grid of
+    ``prepare``); ValueError for several (call it on each)."""
+    x = _one_sequence(obs, params.emission, "viterbi")
     return fb.viterbi(params.emission.log_probs(x), params.start, params.transition)
 
 
 def sample(params: HMMParams, length: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
-    """One sequence of ``length`` steps: (observations (T,) symbols or (T, D) vectors, states (T,))."""
-    rng = np.random.default_rng(rng)
+    """One sequence of ``length`` >= 1 steps: (observations (T,) symbols or (T, D) vectors, states (T,)).
+    rng: None, an int seed (or a list of them) or a numpy Generator."""
+    length = whole_number(length, "length", 1, "the number of steps")
+    rng = generator(rng)
     K = params.n_states
     states = np.empty(length, dtype=np.intp)
     states[0] = rng.choice(K, p=params.start)
