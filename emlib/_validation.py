@@ -119,7 +119,7 @@ def whole_number(value, name: str, low: int = 0, meaning: str = "") -> int:
 
 def tolerance(tol, name: str = "tol") -> float:
     """``tol`` as a float >= 0 (the EM drivers' relative stopping tolerance); TypeError for a non-number."""
-    what = (f"{name} must be a number >= 0 (EM stops when an iteration gains less than {name} * |objective|; "
+    what = (f"{name} must be a number >= 0 (EM stops when an iteration gains less than {name} * max(|objective|, 1); "
             "0 runs all max_iter iterations)")
     if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, (int, float, np.integer, np.floating)):
         raise TypeError(f"{what}, got {tol!r}.")

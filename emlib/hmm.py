@@ -484,7 +484,8 @@ def fit(sequences, init, *, max_iter: int = 500, tol: float = 1e-8, method: str 
                n_symbols=..., rng=...)``: emission "categorical" (the default; M = n_symbols, or the largest
                symbol + 1) or "gaussian". rng, emission and n_symbols belong to that start.
     Returns EMResult(params, objective = total log-likelihoods after 0, 1, ... iterations, converged, n_iter);
-    the stopping rule is the driver's (gain below tol * |log-likelihood|; tol = 0 runs all max_iter iterations).
+    the stopping rule is the driver's (0 <= gain < tol * max(|log-likelihood|, 1); tol = 0 runs all max_iter
+    iterations).
     With a ``Prior`` (MAP Baum-Welch) the objective is the log-posterior log p(x | params) + ``log_prior``, which
     the MAP M step maximizes exactly: it never decreases either.
     """
