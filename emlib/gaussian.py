@@ -32,6 +32,9 @@ from ._validation import data_matrix
 
 #: m^T Lambda m above which a component is computed about its own mean (loses < 4 of 16 digits).
 CANCELLATION_LIMIT = 1e4
+#: A covariance is singular to working precision when its correlation matrix has an eigenvalue at or below this, or
+#: a standard deviation is at or below this times |mean| in that coordinate (``singular``).
+SINGULAR_RATIO = 1e3 * np.finfo(float).eps
 
 LOG_2PI = np.log(2 * np.pi)
 
@@ -111,6 +114,46 @@ def cholesky(covariances: np.ndarray, name: str = "covariances") -> np.ndarray:
                     "a covariance must be symmetric with positive eigenvalues."
                 ) from None
         raise
+
+
+def singular(covariances: np.ndarray, means: np.ndarray | None = None) -> list[tuple[int, str]]:
+    """The covariances (K, D, D) that are singular to working precision, as (k, why) pairs, by a test that does not
+    depend on the units: it is unchanged when coordinate d of the data (and of the means, and row and column d of
+    every covariance) is multiplied by any a_d > 0. Sigma_k is singular when
+
+      * a variance Sigma_k[d, d] is not positive (or not finite);
+      * its correlation matrix R_k = S^-1/2 Sigma_k S^-1/2 (S = diag Sigma_k) has an eigenvalue <= SINGULAR_RATIO:
+        a direction with no spread relative to the component's own spread along the axes (linearly dependent
+        coordinates, or a component on fewer than D + 1 points);
+      * (with ``means`` (K, D)) a standard deviation sqrt(Sigma_k[d, d]) <= SINGULAR_RATIO |mu_k[d]|: the points the
+        component sits on agree in all but the last few digits of coordinate d (a collapse onto one point).
+
+    Each component is measured against itself, not against the other components or the whole data: columns in
+    very different units, or one outlier far from the rest, make nothing singular.
+    """
+    covariances = np.asarray(covariances, dtype=float)
+    D = covariances.shape[-1]
+    variances = np.diagonal(covariances, axis1=-2, axis2=-1)
+    positive = np.isfinite(variances) & (variances > 0)
+    sds = np.sqrt(np.where(positive, variances, 1.0))
+    blurred = (sds <= SINGULAR_RATIO * np.abs(means)) if means is not None else np.zeros_like(positive)
+    usable = positive.all(axis=1) & np.isfinite(covariances).all(axis=(1, 2))
+    standardised = np.where(usable[:, None, None], covariances / sds[:, :, None] / sds[:, None, :], np.eye(D))
+    smallest = np.linalg.eigvalsh(standardised)[:, 0]
+    found = []
+    for k in np.flatnonzero(~positive.all(axis=1) | blurred.any(axis=1) | ~(smallest > SINGULAR_RATIO)):
+        if not positive[k].all():
+            d = int(np.argmin(positive[k]))
+            found.append((int(k), f"its variance in coordinate {d} is {variances[k, d]:.3g}"))
+        elif blurred[k].any():
+            d = int(np.argmax(blurred[k]))
+            found.append((int(k), f"its standard deviation in coordinate {d}, {sds[k, d]:.3g}, is below round-off "
+                                  f"of its mean there, {means[k][d]:.10g}"))
+        else:
+            found.append((int(k), f"its correlation matrix has smallest eigenvalue {smallest[k]:.3g} (at most "
+                                  f"{SINGULAR_RATIO:.3g}): no spread in some direction, relative to its spread "
+                                  "along the axes"))
+    return found
 
 
 def inverse_cholesky(L: np.ndarray) -> np.ndarray:

@@ -31,18 +31,22 @@ from . import gaussian
 from ._blas import transposed_product
 from ._validation import (Validated, data_matrix, finite, frozen, n_components as check_n_components,
                           probability_vector, shape, symmetric)
-from .em import EMResult, EMResultWithInfo, Stats, run_em, run_incremental, run_online, squarem
+from .em import EMResult, EMResultWithInfo, FitStoppedError, Stats, run_em, run_incremental, run_online, squarem
 
 __all__ = [
-    "GMMParams", "GMMStats", "e_step", "m_step", "fit", "log_likelihood", "responsibilities", "component_log_densities",
+    "FitStoppedError", "GMMParams", "GMMStats", "e_step", "m_step", "fit", "log_likelihood", "responsibilities", "component_log_densities",
     "sample", "initial_params", "gaussian_statistics", "gaussian_m_step", "FIT_METHODS",
     "Prior", "log_prior", "log_dirichlet", "log_niw", "gaussian_map_step",
 ]
 
 #: A component with less total responsibility than this (in data points) has died.
 EMPTY_COUNT = 1e-8
-#: A covariance whose smallest eigenvalue is below this fraction of the mixture's largest is singular.
-SINGULAR_RATIO = 1e3 * np.finfo(float).eps
+#: A covariance is singular when its correlation matrix has an eigenvalue at or below this, or a standard deviation
+#: is at or below this times |mean| (``gaussian.singular``: relative to the component itself, whatever the units).
+SINGULAR_RATIO = gaussian.SINGULAR_RATIO
+#: What ``gaussian_m_step`` advises when a component collapses (maximum likelihood, no reg_covar).
+COLLAPSE_ADVICE = ("The likelihood is unbounded there: set reg_covar (for example 1e-6 times the data variance), use "
+                   "a prior (MAP-EM), or start from other initial means.")
 
 
 class _Fields(NamedTuple):
@@ -221,11 +225,15 @@ def m_step(stats: GMMStats, *, reg_covar: float = 0.0, prior: "Prior | None" = N
     return GMMParams(stats.counts / stats.counts.sum(), means, covariances)
 
 
-def gaussian_m_step(stats: GMMStats, *, reg_covar: float = 0.0, what: str = "component") -> tuple[np.ndarray, np.ndarray]:
+def gaussian_m_step(stats: GMMStats, *, reg_covar: float = 0.0, what: str = "component",
+                    advice: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Means and covariances from Gaussian statistics: mu_k = c_k + d_k, Sigma_k = S_k/N_k - d_k d_k^T (+ reg_covar I),
     with d_k = s_k / N_k. Shared by every model with Gaussian components (mixtures, HMM emissions).
 
-    ValueError if a ``what`` (component, state) has lost all its responsibility or collapsed onto a few points.
+    ValueError if a ``what`` (component, state) has lost all its responsibility or collapsed onto a few points
+    (``gaussian.singular``). ``advice`` ends the collapse message: what the caller's user can change. By default the
+    mixture's, ``COLLAPSE_ADVICE`` (set reg_covar, a prior, other initial means; with reg_covar > 0 already:
+    increase it); a model whose fit has no reg_covar passes its own.
     """
     counts, D = stats.counts, stats.sums.shape[1]
     for k in np.flatnonzero(~(counts >= EMPTY_COUNT)):
@@ -238,19 +246,23 @@ def gaussian_m_step(stats: GMMStats, *, reg_covar: float = 0.0, what: str = "com
     covariances = stats.scatters / counts[:, None, None] - d[:, :, None] * d[:, None, :]
     covariances = 0.5 * (covariances + covariances.swapaxes(1, 2))
     covariances[:, np.arange(D), np.arange(D)] += reg_covar
-    _check_not_collapsed(covariances, counts, what)
+    if advice is None:
+        advice = COLLAPSE_ADVICE if reg_covar == 0 else (
+            f"reg_covar = {reg_covar:.3g} is too small to keep it positive definite at the scale of the data: "
+            "increase it, use a prior (MAP-EM), or start from other initial means.")
+    # with reg_covar > 0 every variance is at least reg_covar, the user's choice, even below round-off of the mean
+    _check_not_collapsed(covariances, counts, what, means=means if reg_covar == 0 else None, advice=advice)
     return means, covariances
 
 
-def _check_not_collapsed(covariances: np.ndarray, counts: np.ndarray, what: str = "component") -> None:
-    eigenvalues = np.linalg.eigvalsh(covariances)
-    smallest, widest = eigenvalues[:, 0], eigenvalues[:, -1].max()
-    for k in np.flatnonzero(~(smallest > SINGULAR_RATIO * widest)):
+def _check_not_collapsed(covariances: np.ndarray, counts: np.ndarray, what: str = "component", *,
+                         means: np.ndarray | None = None, advice: str = COLLAPSE_ADVICE) -> None:
+    """ValueError naming the first singular covariance (``gaussian.singular``: relative to the component's own
+    scale, so the same whatever the units of the data), its responsibility, and ``advice``."""
+    for k, why in gaussian.singular(covariances, means)[:1]:
         raise ValueError(
-            f"{what} {k} has collapsed: its covariance is singular (smallest eigenvalue {smallest[k]:.3g}, "
-            f"against {widest:.3g} for the widest {what}), with about {counts[k]:.3g} data points' worth of "
-            "responsibility. The likelihood is unbounded there: set reg_covar (for example 1e-6 times the data "
-            "variance), use a prior (MAP-EM), or start from other initial means."
+            f"{what} {k} has collapsed: its covariance is singular ({why}), with about {counts[k]:.3g} data points' "
+            f"worth of responsibility. {advice}"
         )
 
 
@@ -428,7 +440,8 @@ def log_prior(params: GMMParams, prior: Prior) -> float:
     return float(log_dirichlet(params.weights, prior.alpha) + log_niw(params, prior).sum())
 
 
-def gaussian_map_step(stats: GMMStats, prior: Prior, *, what: str = "component") -> tuple[np.ndarray, np.ndarray]:
+def gaussian_map_step(stats: GMMStats, prior: Prior, *, what: str = "component",
+                      advice: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Means and covariances maximizing Q + log NIW (Fraley and Raftery 2007, Table 2; Murphy 2012, eqs. 11.42-11.44):
 
         mu_k    = (N_k xbar_k + kappa0 m0) / (N_k + kappa0)
@@ -442,7 +455,8 @@ def gaussian_map_step(stats: GMMStats, prior: Prior, *, what: str = "component")
     brings a |Sigma_k|^(-1/2): hence D + 2 for kappa0 > 0 (the joint mode of the NIW posterior) and D + 1 for
     kappa0 = 0 (no normal factor). From the statistics about c_k: with a = mu_k - c_k and s, S the sums and
     scatters, sum_n r_nk (x_n - mu_k)(x_n - mu_k)^T = S - s a^T - a s^T + N_k a a^T.
-    Shared by every model with Gaussian components (mixtures, HMM emissions).
+    Shared by every model with Gaussian components (mixtures, HMM emissions). Only the flat prior (``Prior.flat``)
+    lets a covariance collapse; ``advice`` ends that message (by default: use a proper prior, Prior.default).
     """
     counts, sums, scatters, centres = stats.counts, stats.sums, stats.scatters, stats.centres
     D = sums.shape[1]
@@ -466,7 +480,9 @@ def gaussian_map_step(stats: GMMStats, prior: Prior, *, what: str = "component")
     covariances = (prior.S0 + scatter) / denominator[:, None, None]
     covariances = 0.5 * (covariances + covariances.swapaxes(1, 2))
     if prior.is_flat:
-        _check_not_collapsed(covariances, counts, what)
+        _check_not_collapsed(covariances, counts, what, means=means, advice=advice or (
+            "The likelihood is unbounded there and the flat prior does not bound it: use a proper prior "
+            "(Prior.default(X, K)), or start from other initial means."))
     return means, covariances
 
 
@@ -554,6 +570,12 @@ def initial_params(X, K: int, *, rng=None, reg_covar: float = 0.0) -> GMMParams:
 
     k-means++ picks the first mean uniformly among the points and each next one with probability proportional
     to the squared distance to the nearest mean already chosen, which spreads the means over the data.
+
+    When the data covariance is singular to working precision (``gaussian.singular``) but the covariance within the
+    k-means++ cells (each point with its nearest mean, the scatter about the cells' own means pooled) is not -- one
+    point so far from the rest that the rest's spread is below the round-off of the data covariance -- every
+    component starts with that pooled covariance instead. ValueError when both are singular (a constant column,
+    linearly dependent columns).
     """
     X = data_matrix(X)
     N, D = X.shape
@@ -568,13 +590,28 @@ def initial_params(X, K: int, *, rng=None, reg_covar: float = 0.0) -> GMMParams:
         means[k] = X[rng.choice(N, p=nearest / nearest.sum())]
         nearest = np.minimum(nearest, ((X - means[k]) ** 2).sum(axis=1))
     covariance = np.atleast_2d(np.cov(X, rowvar=False, bias=True)) + reg_covar * np.eye(D)
-    spread = np.linalg.eigvalsh(covariance)
-    if spread[0] <= SINGULAR_RATIO * spread[-1]:
-        raise ValueError(
-            "X has no spread in some direction (its covariance is singular): drop constant or linearly "
-            "dependent columns, or set reg_covar > 0."
-        )
+    problems = gaussian.singular(covariance[None], X.mean(axis=0)[None])
+    if problems:
+        within = _within_cells(X, means) + reg_covar * np.eye(D)
+        if gaussian.singular(within[None]):
+            remedy = ("set reg_covar > 0" if reg_covar == 0 else
+                      f"increase reg_covar (it is {reg_covar:.3g}, below round-off at the scale of the data)")
+            raise ValueError(
+                f"X has no spread in some direction: its covariance is singular ({problems[0][1]}). Drop constant or "
+                f"linearly dependent columns, or {remedy}."
+            )
+        covariance = within
     return GMMParams(np.full(K, 1.0 / K), means, np.broadcast_to(covariance, (K, D, D)))
+
+
+def _within_cells(X: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """The pooled covariance within the cells of ``means``: each point with its nearest mean, (D, D)."""
+    nearest = np.argmin(((X[:, None, :] - means[None]) ** 2).sum(axis=2), axis=1)
+    residuals = np.empty_like(X)
+    for k in np.unique(nearest):
+        cell = nearest == k
+        residuals[cell] = X[cell] - X[cell].mean(axis=0)
+    return residuals.T @ residuals / len(X)
 
 
 def sample(params: GMMParams, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:

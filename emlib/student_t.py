@@ -88,8 +88,9 @@ NU_STEPS = ("newton", "maximize", "fixed", "ecme")
 NU_MIN, NU_MAX = 1e-3, 1e6
 #: A component with less total responsibility than this (in data points) has died.
 EMPTY_COUNT = 1e-8
-#: A covariance whose smallest eigenvalue is below this fraction of the mixture's largest is singular.
-SINGULAR_RATIO = 1e3 * np.finfo(float).eps
+#: A scale matrix is singular when its correlation matrix has an eigenvalue at or below this, or a standard deviation
+#: is at or below this times |mean| (``gaussian.singular``: relative to the component itself, whatever the units).
+SINGULAR_RATIO = gaussian.SINGULAR_RATIO
 #: Halvings of the GEM Newton step before it gives up and keeps the current nu (a step of 2^-60 in log nu).
 MAX_HALVINGS = 60
 #: Absolute tolerance in log nu of ECME's bounded search over nu (scipy's Brent method adds a relative
@@ -456,22 +457,21 @@ def m_step(stats: TStats, *, nu_step: str = "maximize", data=None) -> TMixturePa
     means = g.centres + d
     covariances = (g.scatters - g.counts[:, None, None] * d[:, :, None] * d[:, None, :]) / counts[:, None, None]
     covariances = 0.5 * (covariances + covariances.swapaxes(1, 2))
-    _check_not_collapsed(covariances, counts)
+    _check_not_collapsed(covariances, counts, means)
     params = TMixtureParams(counts / counts.sum(), means, covariances, _updated_nus(stats, nu_step))
     if nu_step == "ecme":  # the second CM step: nu by the log-likelihood, at the new (w, mu, Sigma)
         params = params._replace(nus=ecme_nus(data, params))
     return params
 
 
-def _check_not_collapsed(covariances: np.ndarray, counts: np.ndarray) -> None:
-    eigenvalues = np.linalg.eigvalsh(covariances)
-    smallest, widest = eigenvalues[:, 0], eigenvalues[:, -1].max()
-    for k in np.flatnonzero(~(smallest > SINGULAR_RATIO * widest)):
+def _check_not_collapsed(covariances: np.ndarray, counts: np.ndarray, means: np.ndarray | None = None) -> None:
+    """ValueError naming the first singular scale matrix (``gaussian.singular``: the same whatever the units)."""
+    for k, why in gaussian.singular(covariances, means)[:1]:
         raise ValueError(
-            f"component {k} has collapsed: its scale matrix is singular (smallest eigenvalue {smallest[k]:.3g}, "
-            f"against {widest:.3g} for the widest), with about {counts[k]:.3g} data points' worth of responsibility. "
-            "The data may lie in a lower-dimensional subspace (drop dependent columns), or the component sits on "
-            "a few points: start from other initial means, or use fewer components."
+            f"component {k} has collapsed: its scale matrix is singular ({why}), with about {counts[k]:.3g} data "
+            "points' worth of responsibility. The data may lie in a lower-dimensional subspace (drop dependent "
+            "columns), or the component sits on a few points: start from other initial means, or use fewer "
+            "components."
         )
 
 

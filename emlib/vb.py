@@ -131,11 +131,11 @@ class Prior(Validated, _PriorFields):
         if not (isinstance(K, (int, np.integer)) and K >= 1):
             raise ValueError(f"the number of components K must be a whole number >= 1, got {K!r}.")
         covariance = np.atleast_2d(np.cov(X, rowvar=False))
-        spread = np.linalg.eigvalsh(covariance)
-        if spread[0] <= gmm.SINGULAR_RATIO * spread[-1]:
+        for _, why in gaussian.singular(covariance[None], X.mean(axis=0)[None]):
             raise ValueError(
-                "X has no spread in some direction (its covariance is singular), so the default prior's covariance "
-                "is singular: drop constant or dependent columns, or pass prior=Prior(...) with a covariance."
+                f"X has no spread in some direction (its covariance is singular: {why}), so the default prior's "
+                "covariance is singular: drop constant or dependent columns, or pass prior=Prior(...) with a "
+                "covariance."
             )
         return cls(1.0 / K, X.mean(axis=0), 1.0, D, covariance)
 
