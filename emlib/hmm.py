@@ -428,9 +428,9 @@ def m_step(stats: HMMStats, prior: "Prior | None" = None) -> HMMParams:
         counts = stats.emission.counts + _pseudo_counts(prior, "emission")
         emission = Categorical(_normalise_rows(counts, "emissions from"))
     elif prior is None or prior.emission is None:
-        emission = Gaussian(*_in_hmm_terms(gaussian_m_step, stats.emission, what="state"))
+        emission = Gaussian(*gaussian_m_step(stats.emission, what="state", advice=COLLAPSE_ADVICE))
     else:
-        emission = Gaussian(*_in_hmm_terms(gaussian_map_step, stats.emission, prior.emission, what="state"))
+        emission = Gaussian(*gaussian_map_step(stats.emission, prior.emission, what="state", advice=COLLAPSE_ADVICE))
     return HMMParams(start / start.sum(), transition, emission)
 
 
@@ -444,8 +444,9 @@ COLLAPSE_ADVICE = (
 
 
 def _in_hmm_terms(gaussian_step, *arguments, **options):
-    """A step of ``gmm`` shared by the HMM's M step, with its advice about gmm.fit's reg_covar (which hmm.fit does not
-    have) replaced by ``COLLAPSE_ADVICE``."""
+    """A function of ``gmm`` that hmm calls (``gmm.initial_params``, for the seeded start), with its advice about
+    gmm.fit's reg_covar (which hmm.fit does not have) replaced by ``COLLAPSE_ADVICE``. (The M steps take
+    ``advice=COLLAPSE_ADVICE`` themselves.)"""
     try:
         return gaussian_step(*arguments, **options)
     except ValueError as error:
