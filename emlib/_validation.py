@@ -22,8 +22,14 @@ def frozen(array) -> np.ndarray:
     return array
 
 
-def finite(array: np.ndarray, name: str) -> np.ndarray:
-    """Raise if ``array`` holds NaN or infinity, naming the first bad entry."""
+#: What ``finite`` advises for data (the default) and for parameters (of a model or a prior).
+DATA_ADVICE = "remove or impute them before fitting"
+PARAMETER_ADVICE = "parameters must be finite numbers: check the values passed or the step that computed them"
+
+
+def finite(array: np.ndarray, name: str, advice: str = DATA_ADVICE) -> np.ndarray:
+    """Raise if ``array`` holds NaN or infinity, naming the first bad entry; the message ends with ``advice``
+    (``DATA_ADVICE`` by default; ``PARAMETER_ADVICE`` for a model's or a prior's parameters)."""
     bad = ~np.isfinite(array)
     if bad.any():
         if np.ndim(array) == 0:
@@ -32,7 +38,7 @@ def finite(array: np.ndarray, name: str) -> np.ndarray:
         kind = "NaN" if np.isnan(array[where]) else "infinite"
         raise ValueError(
             f"{name} has {int(bad.sum())} NaN or infinite value(s), the first ({kind}) at index "
-            f"{where if len(where) > 1 else where[0]}: remove or impute them before fitting."
+            f"{where if len(where) > 1 else where[0]}: {advice}."
         )
     return array
 
@@ -60,7 +66,7 @@ def shape(array: np.ndarray, expected: tuple, name: str, meaning: str) -> None:
 
 def probability_vector(p: np.ndarray, name: str, *, positive: bool = False, atol: float = 1e-8) -> None:
     """Raise unless p >= 0 (or > 0) and sums to one within ``atol``."""
-    finite(p, name)
+    finite(p, name, PARAMETER_ADVICE)
     k = np.unravel_index(np.argmin(p), p.shape)
     where = k[0] if len(k) == 1 else k
     if positive and p[k] <= 0:
@@ -80,7 +86,7 @@ def probability_vector(p: np.ndarray, name: str, *, positive: bool = False, atol
 
 def symmetric(matrices: np.ndarray, name: str) -> None:
     """Raise unless the matrices (..., D, D) are finite and equal their transposes up to round-off."""
-    finite(matrices, name)
+    finite(matrices, name, PARAMETER_ADVICE)
     asymmetry = np.abs(matrices - matrices.swapaxes(-1, -2)).max()
     if asymmetry > 1e-10 * np.abs(matrices).max():
         raise ValueError(f"{name} must be symmetric, but differ from their transposes by up to {asymmetry:.3g}.")

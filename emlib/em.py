@@ -171,7 +171,8 @@ def run_em(
             new = _at_iteration(t, m_step, stats)
             stats, value = _evaluate(t, e_step, new)
         except ValueError as error:
-            raise _stopped(error, f"iteration {t}", "iteration", EMResult(params, np.array(objective), False, t - 1)) from error
+            result = EMResult(params, np.array(objective), False, t - 1)
+            raise _stopped(error, f"iteration {t}", "iteration", result) from error
         params = new
         previous = objective[-1]
         objective.append(value)

@@ -29,13 +29,14 @@ from scipy.special import gammaln, multigammaln, xlogy
 
 from . import gaussian
 from ._blas import transposed_product
-from ._validation import (Validated, data_matrix, finite, frozen, n_components as check_n_components,
-                          probability_vector, shape, symmetric)
+from ._validation import (PARAMETER_ADVICE, Validated, data_matrix, finite, frozen, generator,
+                          n_components as check_n_components, probability_vector, shape, symmetric, whole_number)
 from .em import EMResult, EMResultWithInfo, FitStoppedError, Stats, run_em, run_incremental, run_online, squarem
 
 __all__ = [
-    "FitStoppedError", "GMMParams", "GMMStats", "e_step", "m_step", "fit", "log_likelihood", "responsibilities", "component_log_densities",
-    "sample", "initial_params", "gaussian_statistics", "gaussian_m_step", "FIT_METHODS",
+    "FitStoppedError", "GMMParams", "GMMStats", "e_step", "m_step", "fit", "log_likelihood", "responsibilities",
+    "component_log_densities",
+    "sample", "initial_params", "n_parameters", "bic", "aic", "gaussian_statistics", "gaussian_m_step", "FIT_METHODS",
     "Prior", "log_prior", "log_dirichlet", "log_niw", "gaussian_map_step",
 ]
 
@@ -77,8 +78,8 @@ class GMMParams(Validated, gaussian.CholeskyFactors, _Fields):
             covariances = frozen(covariances[:, None, None])
         shape(covariances, (K, D, D), "covariances", "(K, D, D)")
         probability_vector(weights, "weights", positive=True)
-        finite(means, "means")
-        finite(covariances, "covariances")
+        finite(means, "means", PARAMETER_ADVICE)
+        finite(covariances, "covariances", PARAMETER_ADVICE)
         symmetric(covariances, "covariances")
         self = super().__new__(cls, weights, means, covariances)
         self.__dict__["_cholesky"] = gaussian.cholesky(covariances)
@@ -268,6 +269,10 @@ def _check_not_collapsed(covariances: np.ndarray, counts: np.ndarray, what: str 
 
 # ----------------------------------------------------------------------------------------------- MAP-EM: the prior
 
+#: What a prior's parameter that is not finite is told.
+PRIOR_ADVICE = "a prior's parameters must be finite numbers (Prior.default(X, K) gives a weak one from the data)"
+
+
 class _PriorFields(NamedTuple):
     alpha: np.ndarray
     m0: np.ndarray
@@ -308,7 +313,7 @@ class Prior(Validated, _PriorFields):
         alpha, m0, S0 = frozen(alpha), frozen(m0), frozen(S0)
         if alpha.ndim != 1 or len(alpha) == 0:
             raise ValueError(f"alpha (the Dirichlet concentrations of the weights) must have shape (K,), got {alpha.shape}.")
-        finite(alpha, "alpha")
+        finite(alpha, "alpha", PRIOR_ADVICE)
         low = int(np.argmin(alpha))
         if alpha[low] < 1:
             raise ValueError(
@@ -318,13 +323,13 @@ class Prior(Validated, _PriorFields):
             )
         if m0.ndim != 1 or len(m0) == 0:
             raise ValueError(f"m0 (the prior mean of the means) must have shape (D,), got {m0.shape}.")
-        finite(m0, "m0")
+        finite(m0, "m0", PRIOR_ADVICE)
         D = len(m0)
         kappa0, nu0 = _number(kappa0, "kappa0"), _number(nu0, "nu0")
         if kappa0 < 0:
             raise ValueError(f"kappa0 (pseudo-observations at m0) must be >= 0, got {kappa0:.6g}; 0 is a flat prior on the means.")
         shape(S0, (D, D), "S0", "(D, D)")
-        finite(S0, "S0")
+        finite(S0, "S0", PRIOR_ADVICE)
         self = super().__new__(cls, alpha, m0, kappa0, nu0, S0)
         if self.is_flat:
             return self
@@ -362,10 +367,16 @@ class Prior(Validated, _PriorFields):
         """
         X = data_matrix(X)
         N, D = X.shape
-        check_n_components(K, N)
+        K = _count(K, N)
         if N < 2:
             raise ValueError("Prior.default needs at least 2 points, to estimate the data covariance.")
         covariance = np.atleast_2d(np.cov(X, rowvar=False, ddof=1))
+        for _, why in gaussian.singular(covariance[None], X.mean(axis=0)[None]):
+            raise ValueError(
+                f"X has no spread in some direction (its covariance is singular: {why}), so the default prior's "
+                "S0 = cov(X) / K^(2/D) is not positive definite: drop constant or linearly dependent columns, or "
+                "pass Prior(alpha, m0, kappa0, nu0, S0) with a positive definite S0."
+            )
         return cls(np.ones(K), X.mean(axis=0), 0.01, D + 2.0, covariance / K ** (2.0 / D))
 
     @classmethod
@@ -520,12 +531,13 @@ FIT_METHODS = ("batch", "incremental", "online", "squarem")
 
 
 def fit(X, init, *, max_iter: int = 500, tol: float = 1e-8, reg_covar: float = 0.0, rng=None,
-        prior: "Prior | None" = None, method: str = "batch", **options) -> EMResult:
+        prior: "Prior | None" = None, method: str = "batch", n_init: int = 1, **options) -> EMResult:
     """Fit a K-component mixture by EM.
 
     X:    (N, D) data (or (N,) for one dimension).
     init: a GMMParams (or a (weights, means, covariances) triple), or an int K for ``initial_params(X, K, rng)``.
-    Stops when the gain of the log-likelihood is below tol * |log-likelihood| or after max_iter iterations.
+    Stops when 0 <= gain of the log-likelihood < tol * max(|log-likelihood|, 1) (a fall never stops it), or after
+    max_iter iterations.
     reg_covar is added to the diagonal of every covariance in the M step, as in scikit-learn. That M step no
     longer maximizes Q, so the log-likelihood may then go down (a little, near a collapse): the driver's
     monotonicity guard is only on when reg_covar = 0. (MAP-EM, with a prior, keeps a monotone objective.)
@@ -540,7 +552,25 @@ def fit(X, init, *, max_iter: int = 500, tol: float = 1e-8, reg_covar: float = 0
     energy after each pass), "online" (``fit_online``: batch_size, n_passes, alpha, n0, average_after; max_iter
     and tol do not apply; objective = log-likelihood after each pass), "squarem" (``fit_squarem``: max_backtracks;
     max_iter counts SQUAREM cycles). The variants fit by maximum likelihood (prior=None).
+
+    n_init: with an int K, the number of seeded starts: start i is ``initial_params(X, K, rng=child_i)``, child_i
+    the i-th of ``np.random.default_rng(rng).spawn(n_init)``, each fit as above, and the one with the best final
+    objective is returned, as an EMResultWithInfo with info = {"n_init", "best_start" (its i), "final_objectives"
+    (each start's, NaN for a start that stopped), "stopped" ({i: message} of the starts that raised
+    FitStoppedError)}. A start that stops (a collapse) is skipped; if every start stops, FitStoppedError is raised
+    with the one that got furthest (the highest objective) in error.result. n_init = 1 (the default) is the single
+    start ``initial_params(X, K, rng=rng)``. With a GMMParams init there is one start: n_init must be 1.
+
+    A step that cannot be taken (a component collapses or loses all its responsibility) raises FitStoppedError, a
+    ValueError whose ``result`` is the fit up to the last good iteration (converged=False).
     """
+    n_init = whole_number(n_init, "n_init", 1, "the number of seeded starts")
+    if n_init > 1:
+        if not _is_count(init):
+            raise ValueError(f"n_init = {n_init} restarts need seeded starts: pass init as an int K (the number of "
+                             "components). From given parameters there is only one start: use n_init=1.")
+        return _best_of(n_init, lambda child: fit(X, init, max_iter=max_iter, tol=tol, reg_covar=reg_covar,
+                                                  rng=child, prior=prior, method=method, **options), rng)
     if method != "batch":
         common = dict(reg_covar=reg_covar, rng=rng)
         variants = {"incremental": lambda: fit_incremental(X, init, max_passes=max_iter, tol=tol, **common, **options),
@@ -564,6 +594,62 @@ def fit(X, init, *, max_iter: int = 500, tol: float = 1e-8, reg_covar: float = 0
                   check_monotone=reg_covar == 0)
 
 
+def _best_of(n_init: int, fit_one, rng) -> EMResultWithInfo:
+    """fit_one(child) for each of n_init children of rng; the result with the best final objective (see ``fit``)."""
+    results, stopped = {}, {}
+    for i, child in enumerate(generator(rng).spawn(n_init)):
+        try:
+            results[i] = fit_one(child)
+        except FitStoppedError as error:
+            stopped[i] = error
+    finals = np.array([results[i].objective[-1] if i in results else np.nan for i in range(n_init)])
+    if not results:
+        furthest = max(stopped, key=lambda i: stopped[i].result.objective[-1])
+        raise FitStoppedError(
+            f"all n_init = {n_init} starts stopped before the end of their fits. The one that got furthest (start "
+            f"{furthest}, objective {stopped[furthest].result.objective[-1]:.10g}) is in error.result; it stopped "
+            f"{stopped[furthest]}", stopped[furthest].result, stopped[furthest].iteration) from stopped[furthest]
+    best = max(results, key=lambda i: results[i].objective[-1])
+    info = {**getattr(results[best], "info", {}), "n_init": n_init, "best_start": best, "final_objectives": finals,
+            "stopped": {i: str(error) for i, error in stopped.items()}}
+    return EMResultWithInfo(*results[best], info=info)
+
+
+def _count(K, N: int) -> int:
+    """K as an int, 1 <= K <= N; TypeError unless it is an int (a bool, a float, None)."""
+    if isinstance(K, (bool, np.bool_)) or not isinstance(K, (int, np.integer)):
+        raise TypeError(f"K must be a whole number >= 1 (the number of components), got {K!r}.")
+    check_n_components(K, N)
+    return int(K)
+
+
+def _is_count(init) -> bool:
+    """init is a number of components (an int, not a bool), not parameters."""
+    return isinstance(init, (int, np.integer)) and not isinstance(init, (bool, np.bool_))
+
+
+def n_parameters(K: int, D: int) -> int:
+    """The free parameters of a K-component full-covariance mixture in D dimensions:
+    p = (K - 1) weights + K D means + K D (D + 1) / 2 covariance entries."""
+    return (K - 1) + K * D + K * D * (D + 1) // 2
+
+
+def bic(X, params: GMMParams) -> float:
+    """The Bayesian information criterion BIC = -2 L + p log N (lower is better), with L = ``log_likelihood(X,
+    params)`` and p = ``n_parameters(K, D)``; scikit-learn's ``GaussianMixture.bic`` for covariance_type="full"."""
+    X = data_matrix(X)
+    _check_compatible(X, params)
+    return -2 * log_likelihood(X, params) + n_parameters(params.n_components, params.dim) * np.log(len(X))
+
+
+def aic(X, params: GMMParams) -> float:
+    """Akaike's information criterion AIC = -2 L + 2 p (lower is better), L and p as in ``bic``; scikit-learn's
+    ``GaussianMixture.aic`` for covariance_type="full"."""
+    X = data_matrix(X)
+    _check_compatible(X, params)
+    return -2 * log_likelihood(X, params) + 2 * n_parameters(params.n_components, params.dim)
+
+
 def initial_params(X, K: int, *, rng=None, reg_covar: float = 0.0) -> GMMParams:
     """A seeded start: k-means++ seeding for the means (Arthur and Vassilvitskii 2007), equal weights, and the
     data covariance (+ reg_covar I) for every component.
@@ -579,8 +665,8 @@ def initial_params(X, K: int, *, rng=None, reg_covar: float = 0.0) -> GMMParams:
     """
     X = data_matrix(X)
     N, D = X.shape
-    check_n_components(K, N)
-    rng = np.random.default_rng(rng)
+    K = _count(K, N)
+    rng = generator(rng)
     means = np.empty((K, D))
     means[0] = X[rng.integers(N)]
     nearest = ((X - means[0]) ** 2).sum(axis=1)
@@ -616,7 +702,10 @@ def _within_cells(X: np.ndarray, means: np.ndarray) -> np.ndarray:
 
 def sample(params: GMMParams, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
     """n draws from the mixture: (X (n, D), labels z (n,)). z_i ~ Categorical(w), x_i ~ N(mu_z, Sigma_z)."""
-    rng = np.random.default_rng(rng)
+    if not isinstance(params, GMMParams):
+        raise TypeError(f"params must be a GMMParams(weights, means, covariances), got {type(params).__name__}.")
+    n = whole_number(n, "n", 0, "the number of draws")
+    rng = generator(rng)
     z = rng.choice(params.n_components, size=n, p=params.weights)
     noise = rng.standard_normal((n, params.dim))
     X = params.means[z] + np.einsum("nij,nj->ni", params._cholesky[z], noise)
@@ -701,12 +790,20 @@ def params_from_vector(vector, K: int, D: int) -> GMMParams:
 def _start(X, init, reg_covar, rng) -> tuple[gaussian.Features, GMMParams]:
     """The checks and start of ``fit`` and its variants: (features of X, initial parameters)."""
     X = data_matrix(X)
+    if isinstance(reg_covar, (bool, np.bool_)) or not isinstance(reg_covar, (int, float, np.integer, np.floating)):
+        raise TypeError(f"reg_covar must be a finite number >= 0 (added to every covariance's diagonal), got "
+                        f"{reg_covar!r}.")
     if not (np.isfinite(reg_covar) and reg_covar >= 0):
         raise ValueError(f"reg_covar must be a finite number >= 0, got {reg_covar!r}.")
-    if isinstance(init, (int, np.integer)):
+    if _is_count(init):
         params = initial_params(X, int(init), rng=rng, reg_covar=reg_covar)
+    elif isinstance(init, GMMParams):
+        params = init
+    elif isinstance(init, (tuple, list)) and len(init) == 3:
+        params = GMMParams(*init)
     else:
-        params = init if isinstance(init, GMMParams) else GMMParams(*init)
+        raise TypeError(f"init must be a GMMParams(weights, means, covariances), such a triple, or an int K (the "
+                        f"number of components, for a seeded start), got {init!r}.")
     _check_compatible(X, params)
     check_n_components(params.n_components, X.shape[0])
     return gaussian.features(X), params

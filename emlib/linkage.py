@@ -73,14 +73,15 @@ def validate_counts(counts) -> np.ndarray:
     return y
 
 
-def validate_theta(theta) -> float:
-    """theta as a float; ValueError unless 0 < theta < 1, where every cell probability is positive."""
+def validate_theta(theta, name: str = "theta") -> float:
+    """theta as a float; ValueError unless 0 < theta < 1, where every cell probability is positive. ``name`` is the
+    argument's name in the message (``fit`` says theta0)."""
     try:
-        t = float(theta) if np.ndim(theta) == 0 else None
+        t = float(theta) if np.ndim(theta) == 0 and not isinstance(theta, (bool, np.bool_)) else None
     except (TypeError, ValueError):
         t = None
     if t is None or not 0 < t < 1:
-        raise ValueError(f"theta must be a single number strictly between 0 and 1, got {theta!r}; try theta = 0.5.")
+        raise ValueError(f"{name} must be a single number strictly between 0 and 1, got {theta!r}; try {name} = 0.5.")
     return t
 
 
@@ -113,9 +114,20 @@ def m_step(stats: LinkageStats, prior=None) -> float:
     """
     if prior is not None:
         a, b = validate_prior(prior)
-        return float((stats.theta_count + a - 1) / (stats.theta_count + stats.one_minus_theta_count + a + b - 2))
-    a, b = stats.theta_count, stats.one_minus_theta_count
-    return float(a / (a + b))
+        theta = float((stats.theta_count + a - 1) / (stats.theta_count + stats.one_minus_theta_count + a + b - 2))
+    else:
+        theta = float(stats.theta_count / (stats.theta_count + stats.one_minus_theta_count))
+    if not 0 < theta < 1:
+        side = "1" if theta >= 1 else "0"
+        cells = {"1": "y2 + y3", "0": "E[x2] + y4"}[side]
+        cells += "" if prior is None else {"1": " + b - 1", "0": " + a - 1"}[side]
+        answer = "linkage.mle(counts) gives it in closed form" if prior is None else "the posterior mode"
+        raise ValueError(
+            f"the M step gives theta = {theta:g}: {cells} = 0, so the maximum is on the boundary theta = {side}, "
+            f"outside 0 < theta < 1 where the E step is defined, and EM cannot go on. theta = {side} is the answer "
+            f"({answer}); a Beta prior with a, b > 1 (prior=(2, 2)) keeps theta inside."
+        )
+    return theta
 
 
 def validate_prior(prior) -> tuple[float, float]:
@@ -159,9 +171,9 @@ def fit(counts, theta0=0.5, *, max_iter: int = 100, tol: float = 1e-12, prior=No
     y = validate_counts(counts)
     if prior is not None:
         prior = validate_prior(prior)
-        return run_em(partial(_map_e_step, y, prior), partial(m_step, prior=prior), validate_theta(theta0),
+        return run_em(partial(_map_e_step, y, prior), partial(m_step, prior=prior), validate_theta(theta0, "theta0"),
                       max_iter=max_iter, tol=tol)
-    return run_em(partial(e_step, y), m_step, validate_theta(theta0), max_iter=max_iter, tol=tol)
+    return run_em(partial(e_step, y), m_step, validate_theta(theta0, "theta0"), max_iter=max_iter, tol=tol)
 
 
 def mle(counts) -> float:

@@ -72,7 +72,8 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import digamma, gammaln, polygamma
 
 from . import gaussian, gmm
-from ._validation import Validated, data_matrix, finite, frozen, shape, symmetric
+from ._validation import (PARAMETER_ADVICE, Validated, data_matrix, finite, frozen, generator, shape, symmetric,
+                          whole_number)
 from .em import EMResult, Stats, run_em
 
 __all__ = [
@@ -172,7 +173,7 @@ class StudentTParams(Validated, _SingleFields):
         if np.ndim(nu) != 0:
             raise ValueError(f"nu must be a single number, got shape {np.shape(nu)}.")
         nu = float(nu)
-        finite(mean, "mean")
+        finite(mean, "mean", PARAMETER_ADVICE)
         symmetric(covariance, "covariance")
         _positive_nus(np.array(nu), "nu")
         try:
@@ -498,6 +499,9 @@ def fit(X, init, *, nu_step: str = "maximize", max_iter: int = 1000, tol: float 
             "(a weighted scatter of N points about their weighted mean has rank at most N - 1): add data or drop "
             "columns."
         )
+    if isinstance(init, (bool, np.bool_)):
+        raise TypeError(f"init must be a StudentTParams, a TMixtureParams or an int K (the number of components), "
+                        f"got {init!r}.")
     if isinstance(init, (int, np.integer)):
         init = initial_params(X, int(init), rng=rng)
     elif isinstance(init, tuple) and not isinstance(init, (StudentTParams, TMixtureParams)):
@@ -523,13 +527,16 @@ def moment_params(X, *, nu: float = 10.0) -> StudentTParams:
 def initial_params(X, K: int, *, rng=None, nu: float = 10.0) -> TMixtureParams:
     """A seeded start for a K-component mixture: ``gmm.initial_params`` (k-means++ means, equal weights, the data
     covariance for every component) and nu_k = ``nu``."""
-    start = gmm.initial_params(X, K, rng=rng)
+    start = gmm.initial_params(X, K, rng=rng)  # checks K and rng
     return TMixtureParams(start.weights, start.means, start.covariances, np.full(K, float(nu)))
 
 
 def sample(params: StudentTParams, n: int, rng=None) -> np.ndarray:
     """n draws (n, D) from t_nu(mu, Sigma): u ~ Gamma(nu/2, rate nu/2), x = mu + L z / sqrt(u), z ~ N(0, I)."""
-    rng = np.random.default_rng(rng)
+    if not isinstance(params, StudentTParams):
+        raise TypeError(f"params must be a StudentTParams(mean, covariance, nu), got {type(params).__name__} "
+                        "(sample_mixture draws from a TMixtureParams).")
+    n, rng = whole_number(n, "n", 0, "the number of draws"), generator(rng)
     u = rng.gamma(params.nu / 2, 2 / params.nu, size=n)
     Z = rng.standard_normal((n, params.dim)) @ np.linalg.cholesky(params.covariance).T
     return params.mean + Z / np.sqrt(u)[:, None]
@@ -537,7 +544,10 @@ def sample(params: StudentTParams, n: int, rng=None) -> np.ndarray:
 
 def sample_mixture(params: TMixtureParams, n: int, rng=None) -> tuple[np.ndarray, np.ndarray]:
     """n draws from the mixture: (X (n, D), labels z (n,)). z ~ Categorical(w), then x ~ t_nu_z(mu_z, Sigma_z)."""
-    rng = np.random.default_rng(rng)
+    if not isinstance(params, TMixtureParams):
+        raise TypeError(f"params must be a TMixtureParams(weights, means, covariances, nus), got "
+                        f"{type(params).__name__} (sample draws from a StudentTParams).")
+    n, rng = whole_number(n, "n", 0, "the number of draws"), generator(rng)
     z = rng.choice(params.n_components, size=n, p=params.weights)
     u = rng.gamma(params.nus[z] / 2, 2 / params.nus[z])
     noise = rng.standard_normal((n, params.dim))

@@ -37,8 +37,8 @@ import numpy as np
 from scipy.special import digamma, gammaln, xlogy
 
 from . import gaussian, gmm
-from ._validation import (Validated, data_matrix, finite, frozen, n_components as check_n_components, shape,
-                          symmetric)
+from ._validation import (PARAMETER_ADVICE, Validated, data_matrix, finite, frozen,
+                          n_components as check_n_components, shape, symmetric)
 from .em import EMResult, run_em
 
 __all__ = [
@@ -73,6 +73,10 @@ def _positive(value, name: str, lower: float = 0.0, what: str = "0") -> None:
 
 # ----------------------------------------------------------------------------------------------- the prior
 
+#: What a prior's parameter that is not finite is told.
+PRIOR_ADVICE = "a prior's parameters must be finite numbers (Prior.default(X, K) is scikit-learn's default prior)"
+
+
 class _PriorFields(NamedTuple):
     weight_concentration: float
     mean: np.ndarray
@@ -102,8 +106,8 @@ class Prior(Validated, _PriorFields):
         if covariance.ndim == 0 and D == 1:
             covariance = frozen(covariance[None, None])
         shape(covariance, (D, D), "the prior covariance", "(D, D)")
-        finite(mean, "the prior mean")
-        finite(covariance, "the prior covariance")
+        finite(mean, "the prior mean", PRIOR_ADVICE)
+        finite(covariance, "the prior covariance", PRIOR_ADVICE)
         scalars = {}
         for name, value in [("weight_concentration", weight_concentration), ("mean_precision", mean_precision),
                             ("dof", dof)]:
@@ -128,7 +132,9 @@ class Prior(Validated, _PriorFields):
         N, D = X.shape
         if N < 2:
             raise ValueError("the default prior uses the data covariance, which needs at least 2 points: pass prior=.")
-        if not (isinstance(K, (int, np.integer)) and K >= 1):
+        if isinstance(K, (bool, np.bool_)) or not isinstance(K, (int, np.integer)):
+            raise TypeError(f"K must be a whole number >= 1 (the number of components), got {K!r}.")
+        if not K >= 1:
             raise ValueError(f"the number of components K must be a whole number >= 1, got {K!r}.")
         covariance = np.atleast_2d(np.cov(X, rowvar=False))
         for _, why in gaussian.singular(covariance[None], X.mean(axis=0)[None]):
@@ -191,7 +197,7 @@ class VBParams(Validated, gaussian.CholeskyFactors, _Fields):
         shape(covariances, (K, D, D), "covariances", "(K, D, D)")
         for name, value in [("weight_concentration", alpha), ("mean_precision", beta), ("means", means), ("dof", nu),
                             ("covariances", covariances)]:
-            finite(value, name)
+            finite(value, name, PARAMETER_ADVICE)
         _positive(alpha, "weight_concentration")
         _positive(beta, "mean_precision")
         _positive(nu, "dof", D - 1, f"D - 1 = {D - 1}")
@@ -368,6 +374,9 @@ def fit(X, init, *, prior: Prior | None = None, max_iter: int = 500, tol: float 
     """
     X = data_matrix(X)
     N = X.shape[0]
+    if isinstance(init, (bool, np.bool_)):
+        raise TypeError(f"init must be an (N, K) matrix of responsibilities or an int K (the number of components), "
+                        f"got {init!r}.")
     resp = None if isinstance(init, (int, np.integer)) else _responsibility_matrix(init, N)
     K = int(init) if resp is None else resp.shape[1]
     check_n_components(K, N)
@@ -433,7 +442,7 @@ def _responsibility_matrix(resp, N: int, K: int | None = None) -> np.ndarray:
     if resp.ndim != 2 or resp.shape[0] != N or (K is not None and resp.shape[1] != K):
         expected = f"(N, K) = ({N}, {'K' if K is None else K})"
         raise ValueError(f"the responsibilities must have shape {expected}, one row per data point, got {resp.shape}.")
-    finite(resp, "the responsibilities")
+    finite(resp, "the responsibilities", "responsibilities are probabilities: each row of init must sum to one")
     if resp.min() < 0:
         n, k = np.unravel_index(np.argmin(resp), resp.shape)
         raise ValueError(f"the responsibilities must be >= 0, but r[{n}, {k}] = {resp[n, k]:.6g}.")

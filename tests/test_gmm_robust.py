@@ -42,7 +42,8 @@ def test_a_decrease_of_the_log_likelihood_is_not_convergence(method, options):
 
 def standard_problem():
     """400 points of a 2-component mixture in standard units, and a start."""
-    truth = gmm.GMMParams([0.4, 0.6], [[-1.0, 0.5], [1.0, -0.5]], [[[0.5, 0.2], [0.2, 0.4]], [[0.3, -0.1], [-0.1, 0.6]]])
+    truth = gmm.GMMParams([0.4, 0.6], [[-1.0, 0.5], [1.0, -0.5]],
+                          [[[0.5, 0.2], [0.2, 0.4]], [[0.3, -0.1], [-0.1, 0.6]]])
     X, _ = gmm.sample(truth, 400, rng=11)
     start = gmm.GMMParams([0.5, 0.5], [[-0.5, 0.0], [0.5, 0.0]], [np.eye(2), np.eye(2)])
     return X, start
@@ -160,3 +161,86 @@ def test_a_collapse_keeps_the_fit_up_to_the_last_good_iteration(method, options)
     assert result.params.covariances[3, 0, 0] < (0.25 if method == "squarem" else 1e-3 * 0.25)
     if method == "batch":
         assert result.n_iter == 9 and np.all(np.diff(result.objective) > 0)
+
+
+# ----------------------------------------------------------------------------------------------- restarts, BIC, AIC
+
+def small_problem():
+    """20 standard normal points in 2-D: with K = 3 most seeded starts agree, one of six collapses."""
+    return np.random.default_rng(23).normal(size=(20, 2))
+
+
+def test_n_init_keeps_the_best_of_seeded_starts_and_skips_those_that_stop():
+    X = small_problem()
+    result = gmm.fit(X, 3, rng=0, n_init=6, max_iter=300)
+    singles = []
+    for child in np.random.default_rng(0).spawn(6):  # start i is seeded by the i-th child of rng
+        try:
+            singles.append(gmm.fit(X, 3, rng=child, max_iter=300))
+        except gmm.FitStoppedError:
+            singles.append(None)
+    finals = [np.nan if r is None else r.objective[-1] for r in singles]
+    assert any(r is None for r in singles) and sum(r is not None for r in singles) >= 2
+    np.testing.assert_array_equal(result.info["final_objectives"], finals)
+    best = int(np.nanargmax(finals))
+    assert result.info["best_start"] == best and result.info["n_init"] == 6
+    assert sorted(result.info["stopped"]) == [i for i, r in enumerate(singles) if r is None]
+    assert "collapsed" in next(iter(result.info["stopped"].values()))
+    np.testing.assert_array_equal(result.objective, singles[best].objective)
+    np.testing.assert_array_equal(result.params.means, singles[best].params.means)
+    assert result.converged == singles[best].converged and result.n_iter == singles[best].n_iter
+    # the same seed gives the same answer; n_init=1 is the single start seeded by rng itself, as before
+    again = gmm.fit(X, 3, rng=0, n_init=6, max_iter=300)
+    np.testing.assert_array_equal(again.objective, result.objective)
+    np.testing.assert_array_equal(gmm.fit(X, 2, rng=5, n_init=1).objective,
+                                  gmm.fit(X, gmm.initial_params(X, 2, rng=5)).objective)
+
+
+def test_n_init_when_every_start_stops():
+    X = small_problem()[:15]
+    with pytest.raises(gmm.FitStoppedError, match=r"all n_init = 3 starts stopped .* error\.result") as info:
+        gmm.fit(X, 5, rng=0, n_init=3)
+    assert not info.value.result.converged and isinstance(info.value.result.params, gmm.GMMParams)
+
+
+@pytest.mark.parametrize("n_init, error, message", [
+    (0, ValueError, r"n_init must be a whole number >= 1 \(the number of seeded starts\), got 0"),
+    (2.0, TypeError, "n_init must be a whole number >= 1"),
+    (True, TypeError, "n_init must be a whole number >= 1"),
+    (None, TypeError, "n_init must be a whole number >= 1"),
+])
+def test_n_init_is_validated(n_init, error, message):
+    with pytest.raises(error, match=message):
+        gmm.fit(small_problem(), 2, n_init=n_init)
+
+
+def test_n_init_with_given_parameters_is_an_error():
+    X = small_problem()
+    with pytest.raises(ValueError, match=r"n_init = 3 restarts need seeded starts: pass init as an int K"):
+        gmm.fit(X, gmm.initial_params(X, 2, rng=0), n_init=3)
+
+
+def sklearn_model_of(params: gmm.GMMParams):
+    """A scikit-learn GaussianMixture holding emlib's parameters."""
+    from sklearn.mixture import GaussianMixture
+    model = GaussianMixture(params.n_components, covariance_type="full")
+    model.weights_, model.means_ = np.array(params.weights), np.array(params.means)
+    model.covariances_ = np.array(params.covariances)
+    model.precisions_cholesky_ = np.linalg.inv(np.linalg.cholesky(params.covariances)).swapaxes(1, 2)
+    model.precisions_ = np.linalg.inv(params.covariances)
+    model.n_features_in_ = params.dim
+    return model
+
+
+@pytest.mark.parametrize("K, D", [(1, 1), (2, 2), (3, 2), (4, 3)])
+def test_bic_and_aic_equal_sklearn(K, D):
+    rng = np.random.default_rng(K * 10 + D)
+    X = rng.normal(size=(300, D)) + np.repeat(np.arange(3)[:, None], 100, axis=0) * 3
+    params = gmm.fit(X, K, rng=0, max_iter=50).params
+    model = sklearn_model_of(params)
+    assert gmm.n_parameters(K, D) == model._n_parameters() == (K - 1) + K * D + K * D * (D + 1) // 2
+    assert gmm.bic(X, params) == pytest.approx(model.bic(X), rel=1e-12)
+    assert gmm.aic(X, params) == pytest.approx(model.aic(X), rel=1e-12)
+    L = gmm.log_likelihood(X, params)
+    assert gmm.bic(X, params) == pytest.approx(-2 * L + gmm.n_parameters(K, D) * np.log(len(X)), rel=1e-14)
+    assert gmm.aic(X, params) == pytest.approx(-2 * L + 2 * gmm.n_parameters(K, D), rel=1e-14)
