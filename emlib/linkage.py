@@ -114,9 +114,15 @@ def m_step(stats: LinkageStats, prior=None) -> float:
     """
     if prior is not None:
         a, b = validate_prior(prior)
-        theta = float((stats.theta_count + a - 1) / (stats.theta_count + stats.one_minus_theta_count + a + b - 2))
-    else:
-        theta = float(stats.theta_count / (stats.theta_count + stats.one_minus_theta_count))
+        return float((stats.theta_count + a - 1) / (stats.theta_count + stats.one_minus_theta_count + a + b - 2))
+    a, b = stats.theta_count, stats.one_minus_theta_count
+    return float(a / (a + b))
+
+
+def _inside(step, stats: LinkageStats, prior=None) -> float:
+    """``step(stats)`` (an M step), refused with the reason when it lands on theta = 0 or 1: the maximizer of Q
+    is on the boundary there, and the E step is defined only for 0 < theta < 1, so a fit cannot go on."""
+    theta = step(stats)
     if not 0 < theta < 1:
         side = "1" if theta >= 1 else "0"
         cells = {"1": "y2 + y3", "0": "E[x2] + y4"}[side]
@@ -163,17 +169,19 @@ def fit(counts, theta0=0.5, *, max_iter: int = 100, tol: float = 1e-12, prior=No
     """EM from theta0 with the shared driver ``emlib.em.run_em``.
 
     Returns EMResult(params = theta, objective = log p(y | theta) after 0, 1, ... iterations, converged,
-    n_iter). The stopping rule is on the log-likelihood's relative gain, about I_obs (theta - theta*)^2
-    / (2 |L|): tol = 1e-12 stops within about 1e-7 of theta*. For more, pass tol=0 and a max_iter.
+    n_iter). The stopping rule is on the log-likelihood's relative gain (0 <= gain < tol max(|L|, 1)), about
+    I_obs (theta - theta*)^2 / (2 |L|): tol = 1e-12 stops within about 1e-7 of theta*. For more, pass tol=0 and a
+    max_iter. An M step that reaches the boundary theta = 0 or 1 (the maximum is there) raises FitStoppedError.
     prior: (a, b) for a Beta(a, b) prior on theta (MAP-EM); the objective is then the log-posterior
     log p(y | theta) + log Beta(theta | a, b), and the iterates converge to the observed-data posterior mode.
     """
     y = validate_counts(counts)
     if prior is not None:
         prior = validate_prior(prior)
-        return run_em(partial(_map_e_step, y, prior), partial(m_step, prior=prior), validate_theta(theta0, "theta0"),
-                      max_iter=max_iter, tol=tol)
-    return run_em(partial(e_step, y), m_step, validate_theta(theta0, "theta0"), max_iter=max_iter, tol=tol)
+        return run_em(partial(_map_e_step, y, prior), partial(_inside, partial(m_step, prior=prior), prior=prior),
+                      validate_theta(theta0, "theta0"), max_iter=max_iter, tol=tol)
+    return run_em(partial(e_step, y), partial(_inside, m_step), validate_theta(theta0, "theta0"), max_iter=max_iter,
+                  tol=tol)
 
 
 def mle(counts) -> float:

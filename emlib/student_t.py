@@ -486,7 +486,7 @@ def fit(X, init, *, nu_step: str = "maximize", max_iter: int = 1000, tol: float 
              int K for ``initial_params(X, K, rng=rng)``.
     nu_step: "newton" (GEM: one Newton step on Q_nu), "maximize" (the exact M step), "ecme" (Liu and Rubin's
              ECME: nu maximizes the log-likelihood itself, after the (w, mu, Sigma) step), or "fixed" (keep nu).
-    Stops when the gain of the log-likelihood is below tol * |log-likelihood| or after max_iter iterations; the
+    Stops when 0 <= gain of the log-likelihood < tol * max(|log-likelihood|, 1) or after max_iter iterations; the
     driver checks that the log-likelihood never decreases, which holds for all four nu steps.
     Returns EMResult(params, objective = log-likelihoods after 0, 1, ... iterations, converged, n_iter).
     """

@@ -369,8 +369,8 @@ def fit(X, init, *, prior: Prior | None = None, max_iter: int = 500, tol: float 
            q(w, mu, Lambda) from them; that q is the run's parameters after 0 iterations.
     prior: a ``Prior``; default ``Prior.default(X, K)`` (scikit-learn's defaults).
     Returns EMResult(params = VBParams, objective, converged, n_iter); objective[t] is the full ELBO at the
-    q(w, mu, Lambda) after t iterations and the q(Z) computed from it (see ``e_step``). Stops when the gain of the
-    ELBO is below tol * |ELBO| or after max_iter iterations.
+    q(w, mu, Lambda) after t iterations and the q(Z) computed from it (see ``e_step``). Stops when
+    0 <= gain of the ELBO < tol * max(|ELBO|, 1) or after max_iter iterations.
     """
     X = data_matrix(X)
     N = X.shape[0]

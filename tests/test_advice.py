@@ -42,6 +42,8 @@ def test_linkage_on_the_boundary_says_so_and_keeps_the_start(counts, prior, side
     if prior is None:
         assert linkage.mle(counts) == float(side)
     assert 0 < linkage.fit(counts, prior=(2, 2)).params < 1  # what the message recommends works
+    # the M step itself still gives the maximizer of Q, on the boundary: only the fit refuses to go on from there
+    assert linkage.m_step(linkage.LinkageStats(5.0, 0.0)) == 1.0 and linkage.m_step(linkage.LinkageStats(0.0, 7.0)) == 0
 
 
 def test_linkage_names_theta0():
