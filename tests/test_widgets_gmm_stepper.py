@@ -32,6 +32,24 @@ def test_history_holds_every_iterate_and_matches_fit():
     checks.assert_params_close(history.params[-1], result.params, rtol=1e-12)
 
 
+def test_history_with_reg_covar_runs_like_fit_though_the_log_likelihood_falls():
+    """With reg_covar > 0 the step is not an EM step: the history follows gmm.fit (guard off) instead of raising,
+    and never calls a fall convergence. The problem is chapter 02's spike (tests/test_gmm_robust.py)."""
+    from test_gmm_robust import spike_problem
+
+    X, spike, eps = spike_problem()
+    history = gmm_stepper.em_history(X, spike, max_iter=40, tol=0, reg_covar=eps)
+    fit = gmm.fit(X, spike, max_iter=40, tol=0, reg_covar=eps)
+    assert np.diff(history.objective).min() < -0.1
+    np.testing.assert_allclose(history.objective, fit.objective, rtol=1e-12)
+
+
+def test_history_refuses_a_bool_for_k():
+    X = datasets.old_faithful()
+    with pytest.raises(TypeError, match="init must be an int K"):
+        gmm_stepper.em_history(X, True)
+
+
 @pytest.mark.parametrize("K", [2, 3])
 def test_draw_em_state_draws_one_ellipse_per_component(K):
     X = datasets.old_faithful()

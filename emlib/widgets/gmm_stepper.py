@@ -40,9 +40,12 @@ def em_history(X, init, *, max_iter: int = 100, tol: float = 1e-8, reg_covar: fl
     every iterate.
 
     The iterations are emlib's own: ``gmm.e_step`` and ``gmm.m_step`` alternated by ``em.run_em``, with its
-    stopping rule (gain below tol * |L|, or max_iter iterations) and its check that L never decreases.
+    stopping rule (0 <= gain < tol * max(|L|, 1), or max_iter iterations) and, as in ``gmm.fit``, its check that L
+    never decreases unless reg_covar > 0 (a step with reg_covar is not an EM step and may lower L).
     """
     X = data_matrix(X)
+    if isinstance(init, (bool, np.bool_)):
+        raise TypeError(f"init must be an int K or a gmm.GMMParams, got {init!r} (a bool is not a number of components).")
     if isinstance(init, (int, np.integer)):
         init = gmm.initial_params(X, int(init), rng=rng, reg_covar=reg_covar)
     elif not isinstance(init, gmm.GMMParams):
@@ -54,7 +57,8 @@ def em_history(X, init, *, max_iter: int = 100, tol: float = 1e-8, reg_covar: fl
         iterates.append(params)
         return params
 
-    result = run_em(partial(gmm.e_step, gaussian.features(X)), m_step, init, max_iter=max_iter, tol=tol)
+    result = run_em(partial(gmm.e_step, gaussian.features(X)), m_step, init, max_iter=max_iter, tol=tol,
+                    check_monotone=reg_covar == 0)
     return EMHistory(tuple(iterates), result.objective, result.converged)
 
 
