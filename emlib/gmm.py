@@ -307,6 +307,15 @@ class Prior(Validated, _PriorFields):
 
     ``Prior.default(X, K)`` is the data-dependent default of Fraley and Raftery (2007); ``Prior.flat(D, K)`` is no
     prior at all (MAP-EM is then exactly ML-EM).
+
+    Names. The fields are the symbols of chapter 04 (those of Murphy 2012, section 4.6.3), in ASCII:
+
+        field   chapter 04 / Murphy   Fraley and Raftery (2007), mclust   vb.Prior (chapter 07)
+        alpha   alpha_k               (no prior on the weights)           weight_concentration (one value)
+        m0      m_0                   mu_P (mean)                         mean
+        kappa0  kappa_0               kappa_P (shrinkage)                 mean_precision (Bishop's beta_0)
+        nu0     nu_0                  nu_P (dof)                          dof
+        S0      S_0                   Lambda_P (scale)                    covariance (Bishop's W_0^-1)
     """
 
     def __new__(cls, alpha, m0, kappa0, nu0, S0):

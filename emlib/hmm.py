@@ -666,6 +666,16 @@ class Prior(Validated, NamedTuple("_Prior", [("start", np.ndarray), ("transition
     Every concentration must be >= 1 (1 is no pseudo-count; below 1 the density is infinite at a zero probability
     and the MAP estimate may not exist). These are hmmlearn's ``startprob_prior``, ``transmat_prior`` and
     ``emissionprob_prior``: its M step also adds concentration - 1 to the expected counts.
+
+    Names. The fields are named as the parameters they are priors on (``HMMParams``' fields); a_ij is chapter 04's
+    symbol (eq. 4.9), a^pi and c_km name here the concentrations the chapter describes in words:
+
+        field       chapter 04                                  hmmlearn
+        start       pi ~ Dir(a^pi)                              startprob_prior
+        transition  (A_i1, ..., A_iK) ~ Dir(a_i1, ..., a_iK)    transmat_prior
+        emission    (B_k1, ..., B_kM) ~ Dir(c_k1, ..., c_kM),   emissionprob_prior (categorical); for Gaussian
+                    or gmm.Prior's NIW(m0, kappa0, nu0, S0)     emissions means_prior/means_weight, covars_prior/
+                                                                covars_weight (another parametrisation)
     """
 
     def __new__(cls, start, transition, emission=None):

@@ -94,6 +94,19 @@ class Prior(Validated, _PriorFields):
     dof:                  nu_0 > D - 1, Lambda_k ~ W(W_0, nu_0).
     covariance:           W_0^-1, shape (D, D) symmetric positive definite: the inverse-Wishart scale, as
                           scikit-learn's ``covariance_prior`` (E[Lambda_k] = nu_0 W_0 under the prior).
+
+    Names. The fields are named as the peer the chapter compares with (scikit-learn's BayesianGaussianMixture);
+    the symbols are Bishop's (2006, section 10.2, eqs. 10.39-10.40), which chapter 07 uses:
+
+        field                 chapter 07 / Bishop   scikit-learn                   gmm.Prior (MAP-EM, chapter 04)
+        weight_concentration  alpha_0 (one value)   weight_concentration_prior     alpha (one per component)
+        mean                  m_0                   mean_prior                     m0
+        mean_precision        beta_0                mean_precision_prior           kappa0
+        dof                   nu_0                  degrees_of_freedom_prior       nu0
+        covariance            W_0^-1                covariance_prior               S0
+
+    It is the same conjugate family as ``gmm.Prior``: a normal-Wishart on (mu_k, Lambda_k) is a normal-inverse-
+    Wishart on (mu_k, Sigma_k = Lambda_k^-1), with kappa0 = beta_0, S0 = W_0^-1 and the same nu.
     """
 
     def __new__(cls, weight_concentration, mean, mean_precision, dof, covariance):
