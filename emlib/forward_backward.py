@@ -492,10 +492,18 @@ def viterbi_reference(log_b: np.ndarray, start: np.ndarray, A: np.ndarray) -> tu
     return path, float(delta.max())
 
 
-#: Steps at the end of a chunk from which the next chunk's entry message is guessed (``viterbi``).
-WARM_UP = 48
+#: Steps at the end of a chunk (at most all of them) from which the next chunk's entry message is guessed
+#: (``viterbi``): with 48 of 63, 6% of the guesses were wrong for a slowly mixing model (K = 4) and 1% for the
+#: casino, with all 63, 1% and 0.3%; a wrong guess costs a repair.
+WARM_UP = 64
 #: Steps into the next chunk from which the state at the end of a chunk is guessed (``viterbi``).
 LOOK_AHEAD = 16
+#: The forward pass keeps its messages at steps CHECK - 1, 2 CHECK - 1, 4 CHECK - 1, ...: a chunk run again from a
+#: corrected entry message stops at the first of these where it meets its first run (``_repair``).
+CHECK = 8
+#: Chunks still running again are run to their end by the transfer matrices of their pieces (``_rerun``) once that
+#: costs at most this share of the work of a pass.
+RERUN_WORK = 1 / 8
 #: Rounds of repairs of wrong entry messages, and of wrong chunk ends, before ``viterbi`` takes them from the
 #: transfer matrices and the entry maps instead.
 REPAIRS = 8
@@ -505,10 +513,12 @@ SAME = 1e-12
 
 
 def viterbi_chunk_length(N: int) -> int:
-    """L about sqrt(N / 25) for N transitions (64 for 10^5, 200 for 10^6): the C = N / L chunks keep every
+    """L about sqrt(N / 25) for N transitions (63 for 10^5, 201 for 10^6): the C = N / L chunks keep every
     vectorised step busy while the L Python steps of each loop stay few, and a chunk is long enough for most
-    messages to forget where they started (see ``viterbi``)."""
-    return max(1, int(np.ceil(np.sqrt(N / 25.0))))
+    messages to forget where they started (see ``viterbi``). L is odd: with L K a power of two times 8 bytes apart,
+    the chunks' steps fall in a few cache sets and laying them out in a grid (``_viterbi_grid``) is three times
+    slower (K = 4, L = 64 against 63)."""
+    return int(np.ceil(np.sqrt(N / 25.0))) // 2 * 2 + 1
 
 
 def _viterbi_grid(log_b: np.ndarray, L: int, C: int) -> np.ndarray:
@@ -525,32 +535,33 @@ def _viterbi_grid(log_b: np.ndarray, L: int, C: int) -> np.ndarray:
     return B
 
 
-def _max_product(delta: np.ndarray, log_A: np.ndarray, B: np.ndarray, first: int = 0, psi: np.ndarray | None = None,
-                 keep: tuple = ()):
-    """The max-product recursion through steps first..L-1 of every chunk at once, from the messages ``delta`` at the
-    step before ``first``:
+def _max_product(delta: np.ndarray, log_A: np.ndarray, B: np.ndarray, psi: np.ndarray | None = None, keep=()):
+    """The max-product recursion through the L steps of B for every chunk at once, from the messages ``delta`` at
+    the step before the first:
 
         delta_j(k) = max_l [delta_{j-1}(l) + log A_lk] + log b_j(k),    psi_j(k) = the first l attaining the max.
 
-    B (L, K, C): the log emissions in grid order (``_viterbi_grid``); delta (K, C), a message per chunk, or
-    (K, E, C), E of them. psi (L, K, C) uint8, if given, receives the back-pointers (one message per chunk).
-    Returns delta_{L-1} and {j: delta_j} for the steps j in ``keep``.
+    B (L, K, n): the log emissions of n chunks in grid order (``_viterbi_grid``); delta (K, n), a message per chunk,
+    or (K, E, n), E of them. psi (L, K, n) uint8, if given, receives the back-pointers (one message per chunk).
+    Returns delta_{L-1} and {j: delta_j} for the steps j in ``keep`` (arrays of their own, written by the loop).
 
-    A step is a few operations on blocks whose last axis, the chunks, is contiguous: S[l, k] = delta(l) + log A_lk,
-    then the running max over l; where S[l] beats the max of every earlier l, psi = l (l exceeds every earlier
-    index, so the max of l * [S[l] beats them] over l is the first maximiser, as argmax would give)."""
+    A step is a few operations on blocks whose last axis, the chunks, is contiguous: S[l, k] = delta(l) + log A_lk
+    (log A laid out once as a full (K, K, n) block: numpy broadcasts a (K, K, 1) operand over such blocks markedly
+    slower), then the running max over l; where S[l] beats the max of every earlier l, psi = l (l exceeds every
+    earlier index, so the max of l * [S[l] beats them] over l is the first maximiser, as argmax would give)."""
     L, K = B.shape[:2]
-    d = np.array(delta, dtype=float)
-    extra = (1,) * (d.ndim - 2)
-    log_A = log_A.reshape((K, K, 1) + extra)
+    d = np.asarray(delta, dtype=float)
+    shape, extra = d.shape, (1,) * (d.ndim - 2)
+    log_A = np.ascontiguousarray(np.broadcast_to(log_A.reshape((K, K, 1) + extra), (K, K) + shape[1:]))
     b = list(B if d.ndim == 2 else B.reshape((L, K) + extra + B.shape[2:]))  # views made once (see _forward_block)
-    S, best = np.empty((K,) + d.shape), np.empty(d.shape)
+    S, best = np.empty((K,) + shape), np.empty(shape)
     s = list(S)
     s0, s1 = s[0], s[min(1, K - 1)]  # (K = 1: best = S[0], psi = 0)
     if psi is not None:
-        beats, index = np.empty(d.shape, dtype=bool), np.empty(d.shape, dtype=psi.dtype)
-    kept = {}
-    for j in range(first, L):
+        beats, index = np.empty(shape, dtype=bool), np.empty(shape, dtype=psi.dtype)
+    kept = {j: np.empty(shape) for j in keep}
+    spare = (np.empty(shape), np.empty(shape))
+    for j in range(L):
         np.add(d[:, None], log_A, out=S)
         np.maximum(s0, s1, out=best)
         if psi is not None:
@@ -562,34 +573,146 @@ def _max_product(delta: np.ndarray, log_A: np.ndarray, B: np.ndarray, first: int
                 np.multiply(beats, index.dtype.type(l), out=index)
                 np.maximum(p, index, out=p)
             np.maximum(best, s[l], out=best)
+        d = kept.get(j, spare[j & 1])
         np.add(best, b[j], out=d)
-        if j in keep:
-            kept[j] = d.copy()
     return d, kept
-
-
-def _forward(entry: np.ndarray, log_A: np.ndarray, B: np.ndarray, psi: np.ndarray, stop: int | None, look: int):
-    """The messages (K, C) at the end of every chunk from its entry message, with back-pointers into psi, and at
-    step ``look``. The last chunk of the sequence ends at step ``stop`` (None: B's last chunk is not that one)."""
-    end, kept = _max_product(entry, log_A, B, psi=psi, keep=(look, stop))
-    if stop is not None:
-        end[:, -1] = kept[stop][:, -1]
-    return end, kept[look]
 
 
 def _relative(delta: np.ndarray) -> np.ndarray:
     """delta - max_k delta(k) for every chunk: the argmaxes of a message only depend on its differences."""
-    return delta - delta.max(axis=0)
+    with np.errstate(invalid="ignore"):  # a message of -inf only: NaN, which no check takes for a right message
+        return delta - row_max(delta.T)
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) bool: the messages a and b (K, n) are the same up to a constant per chunk (-inf where both are -inf,
+    equal to SAME relative to the chunk's score elsewhere)."""
+    top = row_max(a.T)
+    with np.errstate(invalid="ignore"):
+        rel_a, rel_b = a - top, b - row_max(b.T)
+        same = (rel_a == rel_b) | (np.abs(rel_a - rel_b) <= SAME * (1.0 + np.abs(top)))
+    return same.all(axis=0)
 
 
 def _disagree(end: np.ndarray, entry: np.ndarray) -> np.ndarray:
     """The chunks whose end messages ``end`` (K, n) are not the entry messages ``entry`` (K, n) of the chunks after
-    them (-inf where both are -inf, equal to SAME relative to the chunk's score elsewhere)."""
-    top = end.max(axis=0)
-    with np.errstate(invalid="ignore"):
-        rel = end - top
-        same = (rel == entry) | (np.abs(rel - entry) <= SAME * (1.0 + np.abs(top)))
-    return np.flatnonzero(~same.all(axis=0))
+    them (``_same``)."""
+    return np.flatnonzero(~_same(end, entry))
+
+
+def _guessed_entries(delta_0: np.ndarray, log_A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """The entry messages (K, C) of the chunks, relative to their max: the first chunk's is delta_0, exact; chunk
+    c + 1's is guessed as the message with which the last WARM_UP steps of chunk c end when run from no information
+    (delta = 0): a message forgets where it started once the best paths into all the states share a state, usually
+    within a few tens of steps."""
+    L, K, C = B.shape
+    entry = np.empty((K, C))
+    entry[:, 0] = delta_0
+    if C > 1:  # (all C chunks warm up: contiguous blocks are faster than the first C - 1 of them)
+        guess, _ = _max_product(np.zeros((K, C)), log_A, B[max(0, L - WARM_UP):])
+        entry[:, 1:] = _relative(guess[:, :-1])
+    return entry
+
+
+class _Runs(NamedTuple):
+    """Where the forward pass of every chunk stands: its messages (K, C) kept at some steps (always the last, L - 1,
+    and ``stop``, the last step of the last chunk), and for a chunk run again from a corrected entry up to the kept
+    step ``prefix`` where it met its first run, the constant ``shift`` by which its right messages exceed the kept
+    ones after that step (prefix -1: a single run throughout)."""
+
+    kept: dict
+    prefix: np.ndarray
+    shift: np.ndarray
+    stop: int
+
+    @classmethod
+    def of(cls, kept: dict, stop: int) -> "_Runs":
+        C = kept[stop].shape[1]
+        return cls(kept, np.full(C, -1), np.zeros(C), stop)
+
+    def ends(self) -> np.ndarray:
+        """The messages (K, C) with which the chunks end, up to their shift."""
+        end = self.kept[max(self.kept)].copy()
+        end[:, -1] = self.kept[self.stop][:, -1]
+        return end
+
+    def scores(self) -> np.ndarray:
+        """max_k of every chunk's right end message: log p(x, z*) = max delta_0 + their sum."""
+        last = np.full(len(self.prefix), max(self.kept))
+        last[-1] = self.stop
+        return row_max(self.ends().T) + np.where(last > self.prefix, self.shift, 0.0)
+
+
+def _repair(columns: np.ndarray, entry: np.ndarray, log_A: np.ndarray, B: np.ndarray, psi: np.ndarray,
+            runs: _Runs) -> np.ndarray:
+    """Run the chunks ``columns`` again from their corrected entry messages ``entry`` (K, n), from one kept step to
+    the next, until their messages meet the kept ones up to a constant at a kept step j past their prefix. From j on
+    the first run is right, back-pointers included: delta_j determines every later message up to that constant (the
+    chunk's ``shift``, which corrects its score) and every later back-pointer. The back-pointers and the kept
+    messages up to j are rewritten. Once the chunks that have not met their first run are few enough that running
+    the rest of their steps by transfer matrices costs at most RERUN_WORK of a pass, ``_rerun`` does that in
+    about 3 sqrt(steps) Python steps. Returns the chunks that did not meet their first run: their end messages may
+    have changed, and the next chunk's entry must be checked again."""
+    L, K, C = B.shape
+    d, active, j0 = entry, columns, 0
+    for j in sorted(runs.kept):
+        if (K + 1) * len(active) * (L - j0) <= RERUN_WORK * L * C and L - j0 > 9:  # 3 sqrt(L - j0) steps instead
+            _rerun(active, d, log_A, B, psi, runs.kept, j0)
+            break
+        back = np.empty((j + 1 - j0, K, len(active)), dtype=psi.dtype)
+        d, _ = _max_product(d, log_A, B[j0:j + 1][:, :, active], psi=back)
+        psi[j0:j + 1, :, active] = back
+        old = runs.kept[j][:, active]
+        met = _same(d, old) & (runs.prefix[active] < j)
+        runs.kept[j][:, active] = d
+        if met.any():
+            runs.shift[active[met]] = row_max(d[:, met].T) - row_max(old[:, met].T)
+            runs.prefix[active[met]] = j
+            active, d = active[~met], d[:, ~met]
+            if not len(active):
+                break
+        j0 = j + 1
+    runs.prefix[active], runs.shift[active] = -1, 0.0
+    return active
+
+
+def _rerun(columns: np.ndarray, entry: np.ndarray, log_A: np.ndarray, B: np.ndarray, psi: np.ndarray, kept: dict,
+           first: int = 0):
+    """Run steps first..L-1 of the chunks ``columns`` (n,) again from their messages ``entry`` (K, n) at the step
+    before, into the back-pointers psi and the kept messages, in few Python steps. These R = L - first steps are
+    cut into P pieces of l steps (l about sqrt(R)); the transfer matrix of every piece, M_p(i, k) = the best score
+    through piece p from state i before it to state k at its end (the max-product from the K unit messages at
+    once), gives the entry message of every piece in turn,
+
+        e_{p+1}(k) = max_i [e_p(i) + M_p(i, k)]    (scaled to max 0, the scales o_p added up),
+
+    and then all the pieces of all the chunks run at once from their entries: l + P + l Python steps instead of
+    R, for K + 1 times the work of the n chunks."""
+    L, K = B.shape[:2]
+    R, n = L - first, len(columns)
+    l = int(np.ceil(np.sqrt(R)))
+    P = -(-R // l)
+    pieces = np.zeros((P * l, K, n))  # (the steps past L: padding, log b = 0)
+    pieces[:R] = B[first:][:, :, columns]
+    pieces = np.ascontiguousarray(pieces.reshape(P, l, K, n).transpose(1, 2, 0, 3)).reshape(l, K, P * n)
+    unit = np.where(np.eye(K, dtype=bool), 0.0, -np.inf)
+    M, _ = _max_product(np.broadcast_to(unit[:, :, None], (K, K, P * n)), log_A, pieces)
+    M = np.ascontiguousarray(M.reshape(K, K, P, n).transpose(2, 0, 1, 3))  # M[p, k, i, c] = M_p(i, k) of chunk c
+    e, scale = np.empty((P, K, n)), np.zeros((P, n))
+    e[0] = entry
+    with np.errstate(invalid="ignore"):  # -inf only: an impossible chunk, which viterbi sees in its scores
+        for p in range(P - 1):
+            v = (M[p] + e[p]).max(axis=1)
+            top = row_max(v.T)
+            e[p + 1], scale[p + 1] = v - top, scale[p] + top
+    back = np.empty((l, K, P * n), dtype=psi.dtype)
+    steps = [j for j in kept if j >= first]
+    _, got = _max_product(e.transpose(1, 0, 2).reshape(K, P * n), log_A, pieces, psi=back,
+                          keep={(j - first) % l for j in steps})
+    psi[first:, :, columns] = back.reshape(l, K, P, n).transpose(2, 0, 1, 3).reshape(P * l, K, n)[:R]
+    for j in steps:
+        p, i = divmod(j - first, l)
+        kept[j][:, columns] = got[i].reshape(K, P, n)[:, p] + scale[p]
 
 
 def _transfer_entries(entry_0: np.ndarray, log_A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -660,20 +783,21 @@ def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray, L: int | None =
     side by side in a grid (L, K, C), and each loop below is over the L steps of all the chunks at once:
 
     * Entry messages. Chunk c + 1 starts from the message delta with which chunk c ends (relative to its max; the
-      first chunk from delta_0 = log pi + log b_0). It is guessed from the last WARM_UP steps of chunk c run from
-      no information (delta = 0): a message forgets where it started once the best paths into all the states
-      share a state, usually within a few tens of steps. The forward pass of every chunk from its guessed entry
-      (``_max_product``, with the back-pointers psi (L, K, C)) then checks each guess: chunk c + 1 started from the
-      right message exactly when chunk c, itself started right, ends with it (by induction from the first chunk,
-      every entry is then exact). The chunks after a wrong guess run again from the message they should have had,
-      until none is wrong; after REPAIRS rounds, the transfer matrices give every entry (``_transfer_entries``).
+      first chunk from delta_0 = log pi + log b_0), guessed by ``_guessed_entries`` from the end of the chunk
+      before. The forward pass of every chunk from its guessed entry (``_max_product``, with the back-pointers
+      psi (L, K, C), its messages kept at steps CHECK - 1, 2 CHECK - 1, 4 CHECK - 1, ...) then checks each guess:
+      chunk c + 1 started from the right message exactly when chunk c, itself started right, ends with it (by
+      induction from the first chunk, every entry is then exact). The chunks after a wrong guess run again from
+      the message they should have had, only until their messages meet the first run (``_repair``), the last few
+      by the transfer matrices of their pieces (``_rerun``), until no entry is wrong; after REPAIRS rounds, the
+      transfer matrices of the chunks give every entry (``_transfer_entries``).
     * Back-pointers. z*_{T-1} = argmax_k delta_{T-1}(k) ends the last chunk; the state at the end of every other
       chunk is guessed by backtracking from the best state LOOK_AHEAD steps into the next one. Every chunk is
       backtracked at once from its guessed end (``_backtrack``), which was right when the next chunk's path
       arrives in it; the chunks whose guess was wrong are backtracked again from the arrival state until they meet
       their old path (``_retrace``), until every guess is right (again by induction, from the last chunk). After
       REPAIRS rounds, the arrival state for each of the K end states of every chunk resolves them one by one.
-    * log p(x, z*) = max delta_0 + the sum over chunks of the max of their end messages.
+    * log p(x, z*) = max delta_0 + the sum over chunks of the max of their end messages (``_Runs.scores``).
 
     The last chunk is padded after the last step (log b = 0), which changes nothing: its end message is taken at
     the last step, and its back-pointers in the padding are set to stay. Ties between predecessors go to the
@@ -694,39 +818,34 @@ def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray, L: int | None =
     N = T - 1
     L = int(L or viterbi_chunk_length(N))
     C = -(-N // L)
-    stop, look = N - 1 - (C - 1) * L, min(LOOK_AHEAD, L - 1)  # the last chunk ends at step `stop`
+    stop, look = N - 1 - (C - 1) * L, min(LOOK_AHEAD, L) - 1  # the last chunk ends at step `stop`
     B = _viterbi_grid(log_b[1:], L, C)
     psi = np.empty((L, K, C), dtype=np.uint8)
 
-    entry = np.empty((K, C))
-    entry[:, 0] = delta_0 - top_0
-    if C > 1:
-        guess, _ = _max_product(np.zeros((K, C - 1)), log_A, B[:, :, :-1], first=max(0, L - WARM_UP))
-        with np.errstate(invalid="ignore"):
-            entry[:, 1:] = _relative(guess)
-    end, ahead = _forward(entry, log_A, B, psi, stop, look)
-    wrong = _disagree(end[:, :-1], entry[:, 1:])
+    entry = _guessed_entries(delta_0 - top_0, log_A, B)
+    keep = {look, stop, L - 1} | {j for j in CHECK * 2 ** np.arange(L.bit_length()) - 1 if j < L}
+    runs = _Runs.of(_max_product(entry, log_A, B, psi=psi, keep=keep)[1], stop)
+    end = runs.ends()
+    wrong = 1 + _disagree(end[:, :-1], entry[:, 1:])
     for _ in range(REPAIRS):
-        if not len(wrong) or not np.isfinite(end.max(axis=0)).all():
+        if not len(wrong) or not np.isfinite(row_max(end.T)).all():
             break
-        after = wrong + 1
-        entry[:, after] = _relative(end[:, wrong])
-        part = np.empty((L, K, len(after)), dtype=psi.dtype)
-        end[:, after], ahead[:, after] = _forward(entry[:, after], log_A, B[:, :, after], part,
-                                                  stop if after[-1] == C - 1 else None, look)
-        psi[:, :, after] = part
-        inner = after[after < C - 1]
-        wrong = inner[_disagree(end[:, inner], entry[:, inner + 1])]
-    if len(wrong) and np.isfinite(end.max(axis=0)).all():
+        entry[:, wrong] = _relative(end[:, wrong - 1])
+        changed = _repair(wrong, entry[:, wrong], log_A, B, psi, runs)
+        end = runs.ends()
+        after = changed[changed < C - 1]
+        wrong = after[_disagree(end[:, after], entry[:, after + 1])] + 1
+    if len(wrong) and np.isfinite(row_max(end.T)).all():
         entry = _transfer_entries(entry[:, 0], log_A, B)
-        end, ahead = _forward(entry, log_A, B, psi, stop, look)
-    if not np.isfinite(end.max(axis=0)).all():  # a chunk that no path gets through: the sequence is impossible
+        runs = _Runs.of(_max_product(entry, log_A, B, psi=psi, keep=keep)[1], stop)
+    scores = runs.scores()
+    if not np.isfinite(scores).all():  # a chunk that no path gets through: the sequence is impossible
         return viterbi_reference(log_b, start, A)
 
     psi[stop + 1:, :, -1] = np.arange(K)  # the padding after the last step: stay
     ends = np.empty(C, dtype=psi.dtype)
-    ends[-1] = end[:, -1].argmax()
-    ends[:-1] = _backtrack(psi[:look + 1], ahead.argmax(axis=0))[1][1:]
+    ends[-1] = runs.kept[stop][:, -1].argmax()
+    ends[:-1] = _backtrack(psi[:look + 1], runs.kept[look].argmax(axis=0))[1][1:]
     path, before = _backtrack(psi, ends)
     for _ in range(REPAIRS):
         moved = np.flatnonzero(before[1:] != ends[:-1])  # the next chunk's path arrives elsewhere
@@ -744,4 +863,4 @@ def viterbi(log_b: np.ndarray, start: np.ndarray, A: np.ndarray, L: int | None =
     z = np.empty(T, dtype=np.intp)
     z[0] = before[0]
     z[1:] = path.T.reshape(-1)[:N]
-    return z, float(top_0 + end.max(axis=0).sum())
+    return z, float(top_0 + scores.sum())

@@ -69,6 +69,48 @@ def test_every_repair_path_is_exact(monkeypatch, warm_up, repairs):
         assert_same_decoding(*decode_both(x, params, L=40))
 
 
+@pytest.mark.parametrize("rerun_work", [0.0, np.inf])
+@pytest.mark.parametrize("warm_up", [0, 3])
+def test_repairs_that_stop_where_a_chunk_meets_its_first_run_or_run_by_pieces_are_exact(monkeypatch, rerun_work,
+                                                                                       warm_up):
+    """Guesses from no warm-up (or 3 steps) are wrong for nearly every chunk, in a chain this sticky (stay = 0.99):
+    chunks are repaired several rounds over, a chunk repaired once (its prefix rewritten, its later messages
+    shifted) is repaired again after the chunk before it changed its end, and the repairs either run block by block
+    until they meet the first run (rerun_work = 0) or run every step by the transfer matrices of their pieces
+    (rerun_work = inf)."""
+    monkeypatch.setattr(fb, "WARM_UP", warm_up)
+    monkeypatch.setattr(fb, "RERUN_WORK", rerun_work)
+    seen = {"rounds": 0, "again": 0, "pieces": 0}
+    repair, rerun = fb._repair, fb._rerun
+
+    def counting_repair(columns, entry, log_A, B, psi, runs):
+        seen["rounds"] += 1
+        seen["again"] += int(np.any(runs.prefix[columns] >= 0))
+        return repair(columns, entry, log_A, B, psi, runs)
+
+    def counting_rerun(*args, **kwargs):
+        seen["pieces"] += 1
+        return rerun(*args, **kwargs)
+
+    monkeypatch.setattr(fb, "_repair", counting_repair)
+    monkeypatch.setattr(fb, "_rerun", counting_rerun)
+    rng = np.random.default_rng(25)
+    for K, L in [(2, 40), (3, 33), (4, 64), (4, 17)]:
+        params = random_params(rng, K, stay=0.99)
+        x, _ = hmm.sample(params, 4000, rng)
+        assert_same_decoding(*decode_both(x, params, L=L))
+    assert seen["rounds"] > 4
+    assert (seen["pieces"] > 0) == (rerun_work > 0)
+    assert (seen["again"] > 0) == (rerun_work == 0)  # (a chunk run by pieces is rewritten whole: no prefix left)
+
+
+def test_chunk_lengths_are_odd_and_about_sqrt_of_N_over_25():
+    """An odd L keeps the L K values of a chunk from falling into a few cache sets when the grid is laid out."""
+    for N in [1, 2, 10, 99, 100, 10_000, 99_999, 999_999]:
+        L = fb.viterbi_chunk_length(N)
+        assert L % 2 == 1 and abs(L - np.sqrt(N / 25)) <= 2
+
+
 def test_equals_brute_force_enumeration():
     rng = np.random.default_rng(30)
     for K, T in [(2, 1), (2, 7), (3, 6), (4, 5)]:
@@ -157,14 +199,26 @@ def test_an_impossible_sequence_is_decoded_like_the_reference(monkeypatch, repai
             np.testing.assert_array_equal(path, reference[0])
 
 
-def test_ties_go_to_the_first_state_as_in_the_reference():
-    """Every path ties (uniform start and transitions, identical emissions): the path of first maximisers, all 0."""
+@pytest.mark.parametrize("warm_up, rerun_work", [(fb.WARM_UP, fb.RERUN_WORK), (0, 0.0), (0, np.inf)])
+def test_ties_go_to_the_first_state_as_in_the_reference(monkeypatch, warm_up, rerun_work):
+    """Every path ties (uniform start and transitions, identical emissions): the path of first maximisers, all 0,
+    also across chunk boundaries when every guess is repaired (no warm-up), block by block or by pieces."""
+    monkeypatch.setattr(fb, "WARM_UP", warm_up)
+    monkeypatch.setattr(fb, "RERUN_WORK", rerun_work)
     K = 3
     params = hmm.HMMParams(np.full(K, 1 / K), np.full((K, K), 1 / K), hmm.Categorical(np.full((K, 4), 0.25)))
     x = np.arange(500) % 4
-    (path, log_p), reference = decode_both(x, params, L=9)
-    assert_same_decoding((path, log_p), reference)
-    np.testing.assert_array_equal(path, 0)
+    for L in (9, 31, None):
+        (path, log_p), reference = decode_both(x, params, L=L)
+        assert_same_decoding((path, log_p), reference)
+        np.testing.assert_array_equal(path, 0)
+    # ties between two of the states only, in a chain that otherwise prefers state 2
+    A = np.array([[0.3, 0.3, 0.4], [0.3, 0.3, 0.4], [0.1, 0.1, 0.8]])
+    B = np.array([[0.5, 0.5], [0.5, 0.5], [0.4, 0.6]])
+    params = hmm.HMMParams([0.3, 0.3, 0.4], A, hmm.Categorical(B))
+    x = (np.arange(700) // 3) % 2
+    for L in (9, 31, None):
+        assert_same_decoding(*decode_both(x, params, L=L))
 
 
 def test_posteriors_default_to_the_fast_method_and_equal_the_scaled_recursion():
