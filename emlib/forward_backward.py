@@ -203,14 +203,17 @@ class Grid(NamedTuple):
         n_chunks = -(-lengths // L)
         heads = np.concatenate([[0], np.cumsum(n_chunks)[:-1]]).astype(np.intp)
         C = int(n_chunks.sum())
-        sequence = np.repeat(np.arange(len(lengths)), lengths)
-        t = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        cells = (t % L) * C + heads[sequence] + t // L
-        occupied = np.zeros(L * C, dtype=bool)
-        occupied[cells] = True
+        held = np.full(C, L)  # steps in each chunk: L, and the rest of its sequence in a sequence's last chunk
+        held[heads + n_chunks - 1] = lengths - (n_chunks - 1) * L
+        step = np.arange(L)
+        cell = step * C + np.arange(C)[:, None]  # (C, L): the flat cell of step j of chunk c, j C + c
+        filled = step < held[:, None]
+        # chunk by chunk, step by step is the order of the concatenated sequences; step by step, chunk by chunk
+        # the order of the cells (a few times faster than the arithmetic on every observation's t)
+        cells, padding = cell[filled], cell.T[~filled.T]
         before = np.arange(C) - np.repeat(heads, n_chunks)
         after = np.repeat(n_chunks, n_chunks) - 1 - before
-        return cls(L, C, cells, np.flatnonzero(~occupied), heads, before, after)
+        return cls(L, C, cells, padding, heads, before, after)
 
     @property
     def continued(self) -> np.ndarray:
@@ -320,51 +323,83 @@ def _boundary_messages(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarr
     return first, last
 
 
-def _forward_block(first: np.ndarray, A: np.ndarray, B: np.ndarray, R: int, space=None) -> tuple[np.ndarray, dict]:
+def _forward_block(first: np.ndarray, A: np.ndarray, B: np.ndarray, R: int, space=None,
+                   previous: tuple | None = None) -> tuple[np.ndarray, dict]:
     """Forward over all chunks at once: alpha (L, C, K) from each chunk's predictive ``first`` (C, K).
 
     alpha_j = (alpha_{j-1} A) * b_j, renormalised to sum one at the first and last steps and at every R-th
     (j = R - 1, 2R - 1, ...); there c_j is the sum divided out, the other steps have c_j = 1. Returns alpha and
     {j: c_j (C,)} for the renormalised steps: sum log c over a sequence's cells is its scaled log-likelihood.
 
+    ``previous``: (alpha, c) of a sweep of these chunks from other first messages, which this one overwrites only
+    up to the first renormalised step where its alpha equals the previous one to SETTLED in every chunk: from there
+    on the previous sweep is this one (the same recursion from the same normalised message), c_j included. (A
+    wrong first message is forgotten within some tens of steps.)
+
     The loop runs L times on small blocks, so its cost is mostly the calls themselves: the blocks of each step
     are views made once (``list(alpha)``), outputs are passed by position, and np.dot is the lightest call for a
     small 2-D product."""
     L, C, K = B.shape
-    alpha, c = buffer(space, "alpha", (L, C, K)), {}
+    alpha, c = (buffer(space, "alpha", (L, C, K)), {}) if previous is None else previous
     renormalised = {0, L - 1} | set(range(R - 1, L, R))
     a, b = list(alpha), list(B)
+    new = np.empty((C, K))
     np.multiply(first, b[0], a[0])
     for j in range(L):
+        check = previous is not None and j and j in renormalised
+        out = new if check else a[j]
         if j:
-            np.dot(a[j - 1], A, a[j])
-            np.multiply(a[j], b[j], a[j])
+            np.dot(a[j - 1], A, out)
+            np.multiply(out, b[j], out)
         if j in renormalised:
-            c[j] = row_sums(a[j])
+            c[j] = row_sums(out)
             if not np.all(c[j] > 0):
                 raise ValueError(IMPOSSIBLE)
-            a[j] /= c[j][:, None]
+            out /= c[j][:, None]
+            if check:
+                if np.abs(out - a[j]).max() <= SETTLED:
+                    break
+                a[j][...] = out
     return alpha, c
 
 
-def _backward_block(last: np.ndarray, alpha: np.ndarray, c: dict, A: np.ndarray, B: np.ndarray, space=None):
+#: A backward sweep from corrected last messages compares its messages with the previous sweep's every CHECK_BACK
+#: steps (``_backward_block``).
+CHECK_BACK = 16
+
+
+def _backward_block(last: np.ndarray, alpha: np.ndarray, c: dict, A: np.ndarray, B: np.ndarray, space=None,
+                    previous: tuple | None = None):
     """Backward over all chunks at once, scaled by the forward normalisers as in Rabiner (1989):
 
         beta_j = A W_{j+1},    W_j = b_j * beta_j / c_j,
 
     from beta at each chunk's last step, ``last`` scaled so that alpha . beta = 1 there. Then every step has
     alpha_j * beta_j = gamma_j exactly, and sum_j alpha_j^T W_{j+1} = sum_j xi_j / A (elementwise): the expected
-    transition counts need no normaliser of their own. Returns W (L, C, K), beta (L, C, K)."""
+    transition counts need no normaliser of their own. Returns W (L, C, K), beta (L, C, K).
+
+    ``previous``: (W, beta) of a sweep from other last messages, which this one overwrites only down to the first
+    of every CHECK_BACK steps where its beta equals the previous one to SETTLED (relative to each chunk's largest
+    component): alpha_j . beta_j = 1 at every step of both sweeps, so messages of the same direction are equal, and
+    from there on the previous sweep is this one."""
     L, C, K = B.shape
-    beta, W = buffer(space, "beta", (L, C, K)), buffer(space, "W", (L, C, K))
+    beta, W = (buffer(space, "beta", (L, C, K)), buffer(space, "W", (L, C, K))) if previous is None else previous[::-1]
     At = np.ascontiguousarray(A.T)
     beta[-1] = last / row_sums(alpha[-1] * last)[:, None]
     w, v, b = list(W), list(beta), list(B)  # views made once, as in _forward_block
+    new = np.empty((C, K))
     for j in range(L - 1, -1, -1):
         np.multiply(b[j], v[j], w[j])
         if j in c:
             w[j] /= c[j][:, None]
-        if j:
+        if not j:
+            break
+        if previous is not None and (L - j) % CHECK_BACK == 0:
+            np.dot(w[j], At, new)
+            if np.all(np.abs(new - v[j - 1]) <= SETTLED * row_max(v[j - 1])[:, None]):
+                break
+            v[j - 1][...] = new
+        else:
             np.dot(w[j], At, v[j - 1])
     return W, beta
 
@@ -385,7 +420,9 @@ def _settled_sweeps(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarray,
     as the chain mixes and the observations inform), so a sweep started from the messages implied by the previous
     sweep is exact to round-off once the change falls below SETTLED; likewise backwards, where the last message of
     chunk c - 1 must be proportional to A W_0 of chunk c. The guesses are the messages of the previous E step
-    (kept in ``space``): EM changes the parameters little from one iteration to the next.
+    (kept in ``space``): EM changes the parameters little from one iteration to the next. A sweep after the first
+    only recomputes the steps before its messages meet the previous sweep's (``previous`` of ``_forward_block``
+    and ``_backward_block``): the wrong guess is forgotten after some tens of steps of a chunk's hundreds.
     """
     continued = grid.continued
     if not len(continued) or space is None or space.get("sweeps fail"):
@@ -395,8 +432,9 @@ def _settled_sweeps(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarray,
     if first is None or first.shape != (C, K):
         first, last = np.broadcast_to(start, (C, K)).copy(), np.ones((C, K))
     first[grid.heads] = start
+    swept = None
     for _ in range(SWEEPS):
-        alpha, c = _forward_block(first, A, B, R, space)
+        alpha, c = swept = _forward_block(first, A, B, R, space, previous=swept)
         implied = _normalised(alpha[-1, continued - 1] @ A)
         change = np.abs(implied - first[continued]).max()
         first[continued] = implied
@@ -406,8 +444,9 @@ def _settled_sweeps(grid: Grid, A: np.ndarray, B: np.ndarray, start: np.ndarray,
         space["sweeps fail"] = True
         return None
     At = np.ascontiguousarray(A.T)
+    swept = None
     for _ in range(SWEEPS):
-        W, beta = _backward_block(last, alpha, c, A, B, space)
+        W, beta = swept = _backward_block(last, alpha, c, A, B, space, previous=swept)
         implied = _normalised(W[0, continued] @ At)
         change = np.abs(implied - _normalised(last[continued - 1])).max()
         last[continued - 1] = implied

@@ -240,3 +240,60 @@ def test_viterbi_benchmark_runs_and_agrees_with_hmmlearn():
 
     rows = viterbi_speed.main(["--sizes", "3000", "--repeats", "1"])
     assert rows and all(row["same"] for row in rows)
+
+
+# --------------------------------------------------------------------------------------- the fast forward-backward
+
+def test_the_grid_puts_step_t_of_a_sequence_at_t_mod_L_of_column_head_plus_t_div_L():
+    """The grid by its definition (``Grid``'s docstring), observation by observation, for many layouts."""
+    rng = np.random.default_rng(80)
+    for lengths, L in [([1], None), ([7], 3), ([3, 5], 2), (rng.integers(1, 60, 40), None), (rng.integers(1, 60, 40), 7),
+                       ([5000, 1, 9000, 4096], None), ([100_001], None)]:
+        grid = fb.Grid.of(lengths, L)
+        lengths = np.asarray(lengths)
+        assert grid.L == (L or (lengths.max() if lengths.max() <= fb.LONG else fb.chunk_length(lengths.max())))
+        n_chunks = -(-lengths // grid.L)
+        np.testing.assert_array_equal(grid.heads, np.r_[0, np.cumsum(n_chunks)[:-1]])
+        expected = np.concatenate([(t % grid.L) * grid.C + h + t // grid.L
+                                   for t, h in ((np.arange(T), h) for T, h in zip(lengths, grid.heads))])
+        np.testing.assert_array_equal(grid.cells, expected)
+        np.testing.assert_array_equal(grid.padding, np.setdiff1d(np.arange(grid.L * grid.C), expected))
+
+
+def test_sweeps_that_stop_where_they_meet_the_previous_sweep_equal_the_plain_recursion(monkeypatch):
+    """E step after E step of a fit, the sweeps start from the previous E step's boundary messages; a second sweep
+    in each direction only recomputes the steps before it meets the first sweep (forward: at a renormalised step,
+    backward: every CHECK_BACK steps), and the statistics still equal Rabiner's recursion."""
+    stops = {"forward": 0, "backward": 0}
+    forward, backward = fb._forward_block, fb._backward_block
+
+    def counting_forward(first, A, B, R, space=None, previous=None):
+        before = None if previous is None else previous[0].copy()
+        alpha, c = forward(first, A, B, R, space, previous)
+        if before is not None:  # rewritten at its start, the previous sweep's at its end
+            stops["forward"] += np.any(alpha[0] != before[0]) and np.array_equal(alpha[-1], before[-1])
+        return alpha, c
+
+    def counting_backward(last, alpha, c, A, B, space=None, previous=None):
+        before = None if previous is None else previous[0].copy()
+        W, beta = backward(last, alpha, c, A, B, space, previous)
+        if before is not None:
+            stops["backward"] += np.any(W[-1] != before[-1]) and np.array_equal(W[0], before[0])
+        return W, beta
+
+    monkeypatch.setattr(fb, "_forward_block", counting_forward)
+    monkeypatch.setattr(fb, "_backward_block", counting_backward)
+    rng = np.random.default_rng(81)
+    params = random_params(rng, 3, stay=0.9)
+    x, _ = hmm.sample(params, 30_000, rng)
+    data = hmm.prepare(x, params.emission)
+    for _ in range(4):
+        stats, log_p = hmm.e_step(data, params)
+        b, s = fb.scaled_emissions(params.emission.log_probs(x))
+        reference = fb.scaled(b, s, params.start, params.transition)
+        assert log_p == pytest.approx(reference.log_likelihood, rel=1e-12)
+        np.testing.assert_allclose(stats.transitions, reference.transitions, rtol=1e-11, atol=1e-11)
+        gamma = data.space["beta"].reshape(-1, 3)[data.grid.cells]
+        np.testing.assert_allclose(gamma, reference.gamma, atol=1e-12)
+        params = hmm.m_step(stats)
+    assert stops["forward"] > 0 and stops["backward"] > 0
