@@ -297,3 +297,32 @@ def test_sweeps_that_stop_where_they_meet_the_previous_sweep_equal_the_plain_rec
         np.testing.assert_allclose(gamma, reference.gamma, atol=1e-12)
         params = hmm.m_step(stats)
     assert stops["forward"] > 0 and stops["backward"] > 0
+
+
+def test_the_buffers_of_a_dropped_space_serve_the_next_one_unless_still_held(monkeypatch):
+    """A fit's E-step buffers go back to the thread's pool when its space is dropped, and the next fit's space takes
+    them instead of fresh memory; an array the caller still holds (here gamma, the backward buffer) is not taken
+    back, and the pool keeps at most POOL_BYTES."""
+    monkeypatch.setattr(fb, "_POOL", fb._Pool())
+    space = {}
+    kept = fb.buffer(space, "beta", (50, 20, 3))
+    alpha = fb.buffer(space, "alpha", (50, 20, 3))
+    assert fb.buffer(space, "alpha", (50, 20, 3)) is alpha  # the same space: the same array
+    address = alpha.__array_interface__["data"][0]
+    del alpha  # (a name still bound to it when the space goes would keep it out of the pool)
+    del space
+    assert fb._POOL.bytes == 50 * 20 * 3 * 8  # alpha back, beta still held
+    other = {}
+    assert fb.buffer(other, "W", (50, 20, 3)).__array_interface__["data"][0] == address
+    assert fb.buffer(other, "beta", (50, 20, 3)) is not kept and fb._POOL.bytes == 0
+    monkeypatch.setattr(fb, "POOL_BYTES", 1000)
+    del other
+    assert fb._POOL.bytes == 0  # too large to keep
+    rng = np.random.default_rng(90)
+    params = random_params(rng, 3)
+    x, _ = hmm.sample(params, 9000, rng)
+    monkeypatch.setattr(fb, "POOL_BYTES", 2 ** 26)
+    first = hmm.fit(x, params, max_iter=3, tol=0)
+    assert fb._POOL.bytes > 0
+    again = hmm.fit(x, params, max_iter=3, tol=0)  # from the pool's arrays: the same fit
+    np.testing.assert_array_equal(first.objective, again.objective)
