@@ -753,15 +753,16 @@ def _repair(columns: np.ndarray, entry: np.ndarray, log_A: np.ndarray, B: np.nda
     the next, until their messages meet the kept ones up to a constant at a kept step j past their prefix. From j on
     the first run is right, back-pointers included: delta_j determines every later message up to that constant (the
     chunk's ``shift``, which corrects its score) and every later back-pointer. The back-pointers and the kept
-    messages up to j are rewritten. Once the chunks that have not met their first run are few enough that running
-    the rest of their steps by transfer matrices costs at most RERUN_WORK of a pass, ``_rerun`` does that in
-    about 3 sqrt(steps) Python steps. Returns the chunks that did not meet their first run: their end messages may
-    have changed, and the next chunk's entry must be checked again."""
+    messages up to j are rewritten. Most chunks meet their first run within a few steps; those that have not after
+    2 CHECK steps may take long, and once they are few enough that running the rest of their steps (over 32) by
+    transfer matrices costs at most RERUN_WORK of a pass, ``_rerun`` does that in about 3 sqrt(steps) Python steps
+    (its own cost is that of some 30 steps). Returns the chunks that did not meet their first run: their end
+    messages may have changed, and the next chunk's entry must be checked again."""
     L, K, C = B.shape
     d, active, j0 = entry, columns, 0
     for j in sorted(runs.kept):
-        if (K + 1) * len(active) * (L - j0) <= RERUN_WORK * L * C and L - j0 > 9:  # 3 sqrt(L - j0) steps instead
-            _rerun(active, d, log_A, B, psi, runs.kept, j0)
+        if j0 >= 2 * CHECK and L - j0 > 32 and (K + 1) * len(active) * (L - j0) <= RERUN_WORK * L * C:
+            _rerun(active, d, log_A, B, psi, runs.kept, j0)  # about 3 sqrt(L - j0) steps instead of L - j0
             break
         back = np.empty((j + 1 - j0, K, len(active)), dtype=psi.dtype)
         d, _ = _max_product(d, log_A, B[j0:j + 1][:, :, active], psi=back)
