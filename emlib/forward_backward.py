@@ -29,9 +29,10 @@ chunk is one (C, K) block and each recursion is a loop over L steps, not T:
 
 * the messages across chunk boundaries: guessed (the previous E step's), swept forward and backward through all
   the chunks at once, and swept again from the messages each sweep implies until they no longer change (a wrong
-  guess is forgotten along a chunk as the chain mixes and the observations inform); where that does not happen
-  within a few sweeps, from the transfer matrix of each chunk, P_c = prod_j A diag(b_j), as running products
-  over the chunks of each sequence in log2(chunks) vectorised steps;
+  guess is forgotten along a chunk as the chain mixes and the observations inform, so a sweep after the first
+  stops where it meets the previous one); where that does not happen within a few sweeps, from the transfer
+  matrix of each chunk, P_c = prod_j A diag(b_j), as running products over the chunks of each sequence in
+  log2(chunks) vectorised steps;
 * one forward and one backward sweep over all the chunks at once, renormalised every R steps rather than every
   step (R from a bound on how fast the mass can drain), the backward messages scaled by the forward normalisers
   as in Rabiner's scaling, so that gamma = alpha * beta and the expected transition counts are one matrix product;
@@ -40,6 +41,9 @@ chunk is one (C, K) block and each recursion is a loop over L steps, not T:
 Viterbi decoding (``viterbi``, exact against the step-by-step ``viterbi_reference``) cuts a sequence into chunks
 in the same way: max-product is associative too, and a max-product message forgets its start as the chain
 mixes, so guessed entry messages are checked and repaired (the transfer matrices are only the fallback).
+
+Large arrays are reused: the E step's within a fit (``buffer``), and those of a finished fit or Viterbi call by
+the next one (a pool per thread), since a fresh page costs far more than a pass over it.
 """
 from __future__ import annotations
 
@@ -848,7 +852,7 @@ def _backtrack(psi: np.ndarray, state: np.ndarray):
         np.multiply(path[j], C, out=index, dtype=np.intp)  # psi_j(z) of chunk c is at z C + c
         index += column
         if j:
-            path[j - 1] = flat[j][index]
+            np.take(flat[j], index, out=path[j - 1])
     return path, flat[0][index]
 
 
