@@ -276,10 +276,13 @@ class _Pool(threading.local):
 
     def take(self, shape: tuple, dtype=float) -> np.ndarray:
         """np.empty(shape, dtype), from the pool if it has one."""
-        free = self.free.get((shape, np.dtype(dtype)))
+        key = (shape, np.dtype(dtype))
+        free = self.free.get(key)
         if not free:
             return np.empty(shape, dtype)
         a = free.pop()
+        if not free:
+            del self.free[key]  # give() evicts from the first kind in the pool, which must hold an array
         self.bytes -= a.nbytes
         return a
 

@@ -325,3 +325,16 @@ def test_the_buffers_of_a_dropped_space_serve_the_next_one_unless_still_held(mon
     assert fb._POOL.bytes > 0
     again = hmm.fit(x, params, max_iter=3, tol=0)  # from the pool's arrays: the same fit
     np.testing.assert_array_equal(first.objective, again.objective)
+
+
+def test_the_pool_evicts_after_a_kind_was_taken_empty():
+    """A kind of array taken until none is left must not stay in the pool as an empty list: eviction (when a new array
+    would pass POOL_BYTES) starts from the first kind and failed with "pop from empty list" in CI."""
+    pool = fb._Pool()
+    third = fb.POOL_BYTES // 3 // 8
+    pool.give(np.empty(third))                    # the first kind in the pool
+    pool.give(np.empty(third + 1))
+    assert pool.take((third,)).shape == (third,)  # its only array: the first kind is now empty
+    pool.give(np.empty(2 * third))                # too much with what is kept: the pool must evict
+    assert pool.bytes <= fb.POOL_BYTES and all(pool.free.values())
+    assert pool.take((2 * third,)).shape == (2 * third,)
