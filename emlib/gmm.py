@@ -626,10 +626,9 @@ def _best_of(n_init: int, fit_one, rng) -> EMResultWithInfo:
 
 def _count(K, N: int) -> int:
     """K as an int, 1 <= K <= N; TypeError unless it is an int (a bool, a float, None)."""
-    if isinstance(K, (bool, np.bool_)) or not isinstance(K, (int, np.integer)):
-        raise TypeError(f"K must be a whole number >= 1 (the number of components), got {K!r}.")
+    K = whole_number(K, "K", 1, "the number of components")
     check_n_components(K, N)
-    return int(K)
+    return K
 
 
 def _is_count(init) -> bool:

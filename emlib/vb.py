@@ -38,7 +38,7 @@ from scipy.special import digamma, gammaln, xlogy
 
 from . import gaussian, gmm
 from ._validation import (PARAMETER_ADVICE, Validated, data_matrix, finite, frozen,
-                          n_components as check_n_components, shape, symmetric)
+                          n_components as check_n_components, shape, symmetric, whole_number)
 from .em import EMResult, run_em
 
 __all__ = [
@@ -145,10 +145,7 @@ class Prior(Validated, _PriorFields):
         N, D = X.shape
         if N < 2:
             raise ValueError("the default prior uses the data covariance, which needs at least 2 points: pass prior=.")
-        if isinstance(K, (bool, np.bool_)) or not isinstance(K, (int, np.integer)):
-            raise TypeError(f"K must be a whole number >= 1 (the number of components), got {K!r}.")
-        if not K >= 1:
-            raise ValueError(f"the number of components K must be a whole number >= 1, got {K!r}.")
+        K = whole_number(K, "K", 1, "the number of components")
         covariance = np.atleast_2d(np.cov(X, rowvar=False))
         for _, why in gaussian.singular(covariance[None], X.mean(axis=0)[None]):
             raise ValueError(

@@ -84,7 +84,7 @@ def test_initialisation_errors():
         gmm.fit(np.repeat([[0.0, 1.0], [2.0, 3.0]], 10, axis=0), 3)
     with pytest.raises(ValueError, match="no spread in some direction"):
         gmm.fit(np.column_stack([X[:, 0], np.ones(len(X))]), 2)
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match=r"K must be a whole number >= 1 \(the number of components\), got 0"):
         gmm.fit(X, 0)
     with pytest.raises(ValueError, match="reg_covar must be"):
         gmm.fit(X, 2, reg_covar=-1.0)
